@@ -1,0 +1,98 @@
+"""Composition root: the only place that builds adapters from settings and wires them.
+
+``build_container(settings)`` gives a ``Container``; ``lendline serve`` runs its
+``start()``/``stop()`` around the HTTP server, tests call it with their own settings.
+Each feature wires itself in ``lendline.wiring.<feature>.wire(container)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from lendline.bus import InProcessBus
+from lendline.clock import Clock, SystemClock
+from lendline.compliance.fieldcrypt import FieldCipher
+from lendline.settings import Settings
+from lendline.store.base import Database
+
+log = structlog.get_logger(__name__)
+
+FEATURES = ("routing", "compliance", "dialogue", "telephony", "desktop")
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    bus: InProcessBus
+    clock: Clock
+    field_cipher: FieldCipher
+    master_key: bytes
+    # feature services, set by lendline.wiring.<feature>.wire(); typed by their owners
+    services: dict[str, Any] = field(default_factory=dict)
+    _starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def on_start(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self._starters.append(fn)
+
+    def on_stop(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self._stoppers.append(fn)
+
+    async def start(self) -> None:
+        for fn in self._starters:
+            await fn()
+
+    async def stop(self) -> None:
+        for fn in reversed(self._stoppers):
+            try:
+                await fn()
+            except Exception:
+                log.exception("stop_failed")
+        self.db.dispose()
+
+
+def load_master_key(settings: Settings) -> bytes:
+    """The master key: from settings/env, else the key file, else a generated local one."""
+    if settings.master_key:
+        key = base64.b64decode(settings.master_key)
+        if len(key) != 32:
+            raise ValueError("LENDLINE_MASTER_KEY must be 32 bytes, base64-encoded")
+        return key
+    path = settings.effective_master_key_file
+    if path.is_file():
+        return base64.b64decode(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = os.urandom(32)
+    path.write_text(base64.b64encode(key).decode() + "\n")
+    path.chmod(0o600)
+    log.warning(
+        "generated_local_master_key",
+        path=str(path),
+        warning="DEVELOPMENT ONLY: production must supply LENDLINE_MASTER_KEY or a key file",
+    )
+    return key
+
+
+def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    master_key = load_master_key(settings)
+    c = Container(
+        settings=settings,
+        db=Database(settings.effective_database_url),
+        bus=InProcessBus(),
+        clock=clock or SystemClock(),
+        field_cipher=FieldCipher(master_key),
+        master_key=master_key,
+    )
+    for feature in FEATURES:
+        module = importlib.import_module(f"lendline.wiring.{feature}")
+        module.wire(c)
+    return c

@@ -1,0 +1,68 @@
+"""Masking of personal data wherever it leaves the core (API, pages, logs, transcripts).
+
+``138****5678`` for a mobile number, ``110105********002X`` for an ID number,
+``6222 **** **** 1234`` style for a bank card (first 4, last 4), ``张*`` / ``欧阳**`` for names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import MutableMapping
+from typing import Any
+
+_ID_RE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
+_CARD_RE = re.compile(r"(?<!\d)(\d{4})(\d{8,11})(\d{4})(?!\d)")
+_MOBILE_RE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def mask_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_id_number(id_number: str) -> str:
+    s = id_number.strip().upper()
+    if len(s) != 18:
+        return "*" * len(s)
+    return f"{s[:6]}********{s[-4:]}"
+
+
+def mask_card(card: str) -> str:
+    digits = re.sub(r"\D", "", card)
+    if len(digits) < 12:
+        return "*" * len(digits)
+    return f"{digits[:4]}{'*' * (len(digits) - 8)}{digits[-4:]}"
+
+
+def mask_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        return name
+    if name.isascii():
+        parts = name.split()
+        return " ".join(p[0] + "*" * (len(p) - 1) for p in parts)
+    if len(name) == 1:
+        return name
+    # compound surnames (欧阳, 司马, …) keep two characters when the name has four
+    keep = 2 if len(name) >= 4 else 1
+    return name[:keep] + "*" * (len(name) - keep)
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID number, bank card and mobile number found in free text."""
+    text = _ID_RE.sub(lambda m: f"{m.group(1)}********{m.group(3)[-4:].upper()}"[:18], text)
+    text = _CARD_RE.sub(lambda m: f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}", text)
+    text = _MOBILE_RE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(4)}", text)
+    return text
+
+
+def mask_log_event(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """structlog processor: mask personal data in every string value of a log event."""
+    for key, value in list(event_dict.items()):
+        if isinstance(value, str):
+            event_dict[key] = mask_text(value)
+    return event_dict

@@ -1,0 +1,1 @@
+"""Entities, value objects and events of a lender's call centre. Imports nothing of ours."""

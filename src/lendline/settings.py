@@ -1,0 +1,127 @@
+"""The one place that reads the environment: ``lendline.toml`` and ``LENDLINE_*`` variables.
+
+Precedence (highest first): explicit keyword arguments, ``LENDLINE_*`` environment
+variables, the TOML file named by ``LENDLINE_CONFIG`` (default ``./lendline.toml``),
+then the defaults below — every one of which works on a laptop.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("LENDLINE_CONFIG", "lendline.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LENDLINE_", extra="forbid")
+
+    # --- general ---
+    env: str = Field("development", description="development | production")
+    data_dir: Path = Field(Path("var"), description="where the embedded default keeps its files")
+    timezone: str = Field("Asia/Shanghai", description="the centre's local time zone")
+    language: str = Field("zh-CN", description="default language of prompts and pages")
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # --- store and bus ---
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite under data_dir")
+    redis_url: str = Field("", description="redis://…; empty = in-process bus and state")
+    node_id: str = Field("node-1", description="this node's name when several share Redis")
+
+    # --- web ---
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    session_secret: str = Field("", description="signing key for web sessions; empty = generated")
+
+    # --- telephony ---
+    sip_enabled: bool = True
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5080
+    sip_advertised_host: str = Field("", description="address put in Contact/SDP; empty = sip_host")
+    sip_domain: str = "lendline.local"
+    rtp_port_min: int = 20000
+    rtp_port_max: int = 29998
+
+    # --- routing ---
+    rules_file: Path | None = Field(None, description="routing rules YAML; none = built-in")
+    reservation_timeout_s: float = 15.0
+
+    # --- dialogue ---
+    nlu_model: str = Field("baseline", description="baseline | encoder | path to a trained model")
+    tts_engine: str = "espeak-ng"
+    asr_engine: str = Field(
+        "", description="empty = DTMF only; pocketsphinx | vosk | sherpa-onnx | funasr"
+    )
+    asr_model_path: Path | None = None
+    funasr_url: str = ""
+
+    # --- compliance ---
+    master_key: str = Field("", description="base64 32-byte master key; empty = key file")
+    master_key_file: Path | None = Field(None, description="default data_dir/keys/master.key")
+    recordings_dir: Path | None = Field(None, description="default data_dir/recordings")
+    retention_years: int = 5
+    rate_cap_margin_pct: str = "2"
+    policy_file: Path | None = None
+
+    # --- integration ---
+    crm_url: str = Field("", description="empty = built-in tables")
+    los_url: str = ""
+    risk_url: str = ""
+    connector_timeout_s: float = 0.8
+    sms_gateway_url: str = Field("", description="empty = outbox folder under data_dir")
+
+    # --- demo ---
+    demo_seed: int = 20261127
+    demo_customers: int = 1200
+    demo_password: str = Field("", description="password of the demo users; empty = generated")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _toml_path()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # --- derived values ---
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lendline.db').as_posix()}"
+
+    @property
+    def effective_recordings_dir(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
+
+    @property
+    def effective_master_key_file(self) -> Path:
+        return self.master_key_file or self.data_dir / "keys" / "master.key"
+
+    @property
+    def advertised_host(self) -> str:
+        return self.sip_advertised_host or self.sip_host
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings object; keyword arguments win over everything else."""
+    return Settings(**overrides)

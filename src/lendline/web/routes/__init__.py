@@ -1,0 +1,1 @@
+"""Routers, one module per feature; each exposes ``router`` (an ``APIRouter``)."""

@@ -1,0 +1,1 @@
+"""Per-feature wiring, called by the composition root in ``lendline.app``."""
