@@ -1,0 +1,1 @@
+"""Dialogue: NLU (intents, slots), flow definitions and their interpreter, automated actions."""
