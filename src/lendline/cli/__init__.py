@@ -26,8 +26,10 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
 
+CLI_MODULES = (*FEATURES, "nlu", "media")
+
 core.register(app, bench_app, db_app)
-for _feature in FEATURES:
+for _feature in CLI_MODULES:
     importlib.import_module(f"lendline.cli.{_feature}").register(app, bench_app)
 
 
