@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "rules.reload": frozenset({D}),
     # --- compliance ---
     # --- dialogue ---
+    "conversations.create": frozenset({A, L, S, D}),  # channels use an API key of such a role
+    "conversations.message": frozenset({A, L, S, D}),
+    "conversations.read": frozenset({L, S, C, D}),
     # --- desktop ---
     # --- telephony ---
 }

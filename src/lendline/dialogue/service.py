@@ -43,6 +43,9 @@ class ConversationStore(Protocol):
     ) -> int: ...
 
 
+    def summary(self, conversation_id: str) -> dict[str, Any]: ...
+
+
 class CustomerLookup(Protocol):
     def customer(self, customer_id: str) -> Any: ...
 
@@ -151,6 +154,7 @@ class ConversationService:
                         channel="chat",
                     )
                     ctx.call_id = call.call_id
+                h.context["call_id"] = ctx.call_id
                 center.enqueue(ctx.call_id, h.queue, context=h.context)
             except LendlineError as exc:
                 # the record of the hand-off (conversation row, event) still stands
@@ -159,3 +163,7 @@ class ConversationService:
             BotHandoff(at_s=self.clock.monotonic(), conversation_id=ctx.conversation_id,
                        call_id=ctx.call_id, queue=h.queue, context=h.context)  # fmt: skip
         )
+
+    def summary(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation and its masked turns (``NotFound`` for an unknown id)."""
+        return self.store.summary(conversation_id)
