@@ -25,7 +25,7 @@ from lendline.store.base import Database
 
 log = structlog.get_logger(__name__)
 
-FEATURES = ("routing", "compliance", "dialogue", "telephony", "desktop")
+FEATURES = ("routing", "compliance", "dialogue", "telephony", "desktop", "outbound")
 
 
 @dataclass

@@ -26,9 +26,27 @@ from dataclasses import dataclass
 
 STAFF = frozenset({"agent", "bot"})
 _QUESTION_MARKERS = (
-    "吗", "呢", "怎么", "怎样", "什么", "多少", "几", "能不能", "可不可以", "是否", "有没有",
-    "哪", "为什么", "how", "what", "when", "can ", "do i", "is there", "why",
-)  # fmt: skip
+    "吗",
+    "呢",
+    "怎么",
+    "怎样",
+    "什么",
+    "多少",
+    "几",
+    "能不能",
+    "可不可以",
+    "是否",
+    "有没有",
+    "哪",
+    "为什么",
+    "how",
+    "what",
+    "when",
+    "can ",
+    "do i",
+    "is there",
+    "why",
+)
 _PUNCT = re.compile(r"[\s，。！？、,.!?；;：:“”\"'（）()]+")
 
 

@@ -100,8 +100,8 @@ class Refusal:
 class CampaignRun:
     campaign: Campaign
     targets: dict[str, Target] = field(default_factory=dict)
-    _tokens: float = 0.0
-    _tokens_at: datetime | None = None
+    tokens: float = 0.0
+    tokens_at: datetime | None = None
 
     @classmethod
     def start(cls, campaign: Campaign, customer_ids: list[str], at: datetime) -> CampaignRun:
@@ -110,15 +110,15 @@ class CampaignRun:
             if cid in run.targets:
                 raise ValidationError(f"customer {cid!r} listed twice", field="customer_ids")
             run.targets[cid] = Target(cid, at)
-        run._tokens, run._tokens_at = float(campaign.dials_per_minute), at
+        run.tokens, run.tokens_at = float(campaign.dials_per_minute), at
         return run
 
     def _refill(self, now: datetime) -> None:
         rate = self.campaign.dials_per_minute
-        if self._tokens_at is not None:
-            elapsed_min = max(0.0, (now - self._tokens_at).total_seconds() / 60)
-            self._tokens = min(float(rate), self._tokens + elapsed_min * rate)
-        self._tokens_at = now
+        if self.tokens_at is not None:
+            elapsed_min = max(0.0, (now - self.tokens_at).total_seconds() / 60)
+            self.tokens = min(float(rate), self.tokens + elapsed_min * rate)
+        self.tokens_at = now
 
     def due(
         self, now: datetime, policy: PolicyCheck, *, limit: int | None = None
@@ -136,7 +136,7 @@ class CampaignRun:
             key=lambda t: (t.next_at, t.customer_id),
         )
         for t in ready:
-            if self._tokens < 1 or (limit is not None and len(dials) >= limit):
+            if self.tokens < 1 or (limit is not None and len(dials) >= limit):
                 break
             decision = policy(t.customer_id, now, self.campaign.purpose)
             if not decision.allowed:
@@ -148,7 +148,7 @@ class CampaignRun:
             stage = self.campaign.stages[t.stage]
             t.attempts += 1
             t.state = TargetState.DIALING
-            self._tokens -= 1
+            self.tokens -= 1
             dials.append(
                 Dial(t.customer_id, t.stage, stage.kind, stage.flow, stage.queue, t.attempts)
             )

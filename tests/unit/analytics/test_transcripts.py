@@ -104,11 +104,16 @@ def test_cli_reads_jsonl_and_reports_bad_lines(tmp_path) -> None:  # type: ignor
 
     path = tmp_path / "t.jsonl"
     lines = [
-        json.dumps({"id": t.conversation_id, "converted": t.converted,
-                    "turns": [{"speaker": u.speaker, "text": u.text} for u in t.utterances]},
-                   ensure_ascii=False)
+        json.dumps(
+            {
+                "id": t.conversation_id,
+                "converted": t.converted,
+                "turns": [{"speaker": u.speaker, "text": u.text} for u in t.utterances],
+            },
+            ensure_ascii=False,
+        )
         for t in _corpus(60)
-    ]  # fmt: skip
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
     r = CliRunner().invoke(
         app, ["analytics", "phrases", "--data", str(path), "--script", GOOD, "--json"]
