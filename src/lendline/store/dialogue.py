@@ -135,3 +135,24 @@ def _turn(cid: str, seq: int, now: datetime, user_text: str, reply: Reply) -> Co
         state=reply.state,
         actions=list(reply.actions),
     )
+
+
+def add_demo_customers(db: Database, cipher: FieldCipher, n: int, seed: int) -> list[Any]:
+    """Add ``n`` demo customers (``lendline.demo.seed.make_customers``) without users or
+    teams — a quick world for conversation stories and tests. Returns the customers."""
+    import random
+
+    from lendline.demo.seed import make_customers
+    from lendline.store.customers import CustomerRepository
+
+    people = make_customers(random.Random(seed), n)
+    with db.session() as s:
+        repo = CustomerRepository(s, cipher)
+        for cust, _ in people:
+            cust.team = None
+            repo.add(cust)
+        s.flush()
+        for _, loans in people:
+            for ln in loans:
+                repo.add_loan(ln)
+    return [p for p, _ in people]
