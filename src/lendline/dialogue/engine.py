@@ -8,12 +8,14 @@ only through the ``DialogueBackend`` port they are given.
 How a caller turn at a waiting state is decided (first rule that applies wins)::
 
     no input                       silences+1; re-prompt; at max_silences end the call
-    intent human_agent (≥ θ)       hand off to the flow's queue (reason customer_request)
-    intent goodbye (≥ θ)           say goodbye, end
+    (below, "progress" = this turn gave the state's slot a new value)
+    intent human_agent (≥ θ)       unless progress: hand off (reason customer_request)
+    intent goodbye (≥ θ)           unless progress: say goodbye, end
+    a filled slot changed and the  acknowledge, go to flow.corrections[slot]
+      flow lists it in corrections   (at states that ask no slot)
     intent in state.on_intent (≥θ) go to that state
-    the state's slot got a value   go to state.next (acknowledging a correction)
-    free_text state                store the words, go to next
-    a filled slot changed          acknowledge; re-ask, or go to flow.corrections[slot]
+    progress / free_text state     store, go to state.next (acknowledging a correction)
+    a filled slot changed          acknowledge and ask again
     intent starts another flow(≥θ) switch to it (main resumes at anything_else after)
     otherwise                      misses+1; re-ask (naming an invalid slot); at
                                    state.max_misses hand off (reason low_confidence)
@@ -170,28 +172,30 @@ class DialogueEngine:
         changed = {k for k, v in u.slots.items() if k in ctx.slots and ctx.slots[k] != v}
         fresh = {k for k in u.slots if k not in ctx.slots}
         ctx.slots.update(u.slots)
-        if sure and u.intent == "human_agent":
+        target = st.slot or st.free_text
+        progress = bool(st.slot and st.slot in (fresh | changed))
+        if sure and u.intent == "human_agent" and not progress:
             return self._handoff(ctx, flow.queue, "customer_request", out)
-        if sure and u.intent == "goodbye" and not st.free_text:
+        if sure and u.intent == "goodbye" and not progress and not st.free_text:
             out.say(PHRASES["bye"], ctx)
             ctx.status, ctx.stack = "ended", []
             return None
+        hit = next((flow.corrections[k] for k in changed if k in flow.corrections), None)
+        if hit is not None and not progress and not st.slot:
+            out.say(PHRASES["corrected"], ctx)  # "不对，是企业贷款" beats a "不" read as deny
+            return self._goto(ctx, hit, out)
         if sure and u.intent in st.on_intent:
             return self._goto(ctx, st.on_intent[u.intent], out)
-        target_slot = st.slot or st.free_text
-        if target_slot and target_slot in u.slots and (target_slot in fresh | changed or st.free_text):
-            if changed - {target_slot}:
+        if progress or (st.free_text and target in u.slots):
+            if changed - {target}:
                 out.say(PHRASES["corrected"], ctx)
             assert st.next is not None
             return self._goto(ctx, st.next, out)
         if changed:
             out.say(PHRASES["corrected"], ctx)
-            hit = next((flow.corrections[k] for k in changed if k in flow.corrections), None)
-            if st.slot and st.slot not in ctx.slots or hit is None:
-                assert st.say is not None
-                out.say(st.say, ctx)
-                return None
-            return self._goto(ctx, hit, out)
+            assert st.say is not None
+            out.say(st.say, ctx)
+            return None
         other = self.triggers.get(u.intent)
         if sure and other and other != flow.name and not st.free_text:
             return self._switch(ctx, other, out, inp.text)
