@@ -63,8 +63,12 @@ class EspeakTimer:
         if key not in self.cache:
             out = Path(self._dir.name) / "p.wav"
             voice = "en" if lang.startswith("en") else "cmn"
-            subprocess.run(["espeak-ng", "-v", voice, "-w", str(out), text], check=True,
-                           capture_output=True, timeout=30)  # fmt: skip
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-w", str(out), text],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
             with wave.open(str(out)) as w:
                 self.cache[key] = w.getnframes() / w.getframerate()
         return self.cache[key]
@@ -72,8 +76,10 @@ class EspeakTimer:
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the dialogue commands to ``app`` and its benchmarks to ``bench``."""
-    bot = typer.Typer(help="The voice/text bot: chat, run conversation stories, check flows.",
-                      no_args_is_help=True)  # fmt: skip
+    bot = typer.Typer(
+        help="The voice/text bot: chat, run conversation stories, check flows.",
+        no_args_is_help=True,
+    )
     app.add_typer(bot, name="bot")
 
     @bot.command("check")
@@ -86,7 +92,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         bad = 0
         for f in _story_files(files):
             try:
-                fl = parse_flow(f.read_text(encoding="utf-8"), source=f.name, actions=BUILTIN_ACTIONS)
+                fl = parse_flow(
+                    f.read_text(encoding="utf-8"), source=f.name, actions=BUILTIN_ACTIONS
+                )
                 console.print(f"[green]ok[/] {f}: flow {fl.name}, {len(fl.states)} states")
             except RuleError as exc:
                 bad += 1
@@ -105,17 +113,34 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         results = run_stories(_story_files(files or [DEFAULT_STORIES]), nlu, name)
         passed = sum(r.passed for r in results)
         if as_json:
-            print(json.dumps({"passed": passed, "failed": len(results) - passed, "stories": [
-                {"name": r.name, "file": r.source, "passed": r.passed, "failures": r.failures}
-                for r in results]}, ensure_ascii=False, indent=1))  # fmt: skip
+            print(
+                json.dumps(
+                    {
+                        "passed": passed,
+                        "failed": len(results) - passed,
+                        "stories": [
+                            {
+                                "name": r.name,
+                                "file": r.source,
+                                "passed": r.passed,
+                                "failures": r.failures,
+                            }
+                            for r in results
+                        ],
+                    },
+                    ensure_ascii=False,
+                    indent=1,
+                )
+            )
         else:
             for r in results:
                 mark = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
                 console.print(f"{mark} {r.source} · {r.name}")
                 for f in r.failures:
                     console.print(f"     {f}", markup=False)
-            console.print(f"{passed} passed, {len(results) - passed} failed "
-                          f"({time.monotonic() - t0:.1f} s)")  # fmt: skip
+            console.print(
+                f"{passed} passed, {len(results) - passed} failed ({time.monotonic() - t0:.1f} s)"
+            )
         raise typer.Exit(0 if results and passed == len(results) else 1)
 
     @bot.command("chat")
@@ -157,11 +182,17 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             except LendlineError as exc:
                 console.print(f"[red]{exc.code}[/]: {exc.detail}")
                 continue
-            meta = f"{reply.intent} {reply.confidence} → {reply.state}" if reply.intent else reply.state
+            meta = (
+                f"{reply.intent} {reply.confidence} → {reply.state}"
+                if reply.intent
+                else reply.state
+            )
             console.print(f"[dim]{meta} {list(reply.actions) or ''}[/]")
             console.print(f"[bold cyan]bot[/] {reply.text}")
         if reply.handoff is not None:
-            console.print(f"[yellow]handed off[/] to {reply.handoff.queue} ({reply.handoff.reason})")
+            console.print(
+                f"[yellow]handed off[/] to {reply.handoff.queue} ({reply.handoff.reason})"
+            )
 
     @bench.command("dialogue")
     def bench_dialogue(
@@ -193,15 +224,34 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if as_json:
             print(json.dumps(out, ensure_ascii=False, indent=1))
             return
-        t = Table(title="bot talk time per completed task (median)")
+        table = Table(title="bot talk time per completed task (median)")
         for col in ("task", "n", "turns", "bot s", "caller s", "total s", "vs 120 s"):
-            t.add_column(col)
+            table.add_column(col)
         for k, v in out["by_task"].items():
-            t.add_row(k, str(v["tasks"]), str(v["median_turns"]), str(v["median_bot_s"]),
-                      str(v["median_caller_s"]), str(v["median_talk_s"]), str(v["vs_seed_ai"]))  # fmt: skip
-        console.print(t)
-        keys = ("stories", "passed", "completed_tasks", "handed_off", "median_turns",
-                "median_bot_s", "median_caller_s", "median_talk_s", "p90_talk_s", "vs_seed_ai",
-                "vs_seed_human", "tts", "wall_s")  # fmt: skip
+            table.add_row(
+                k,
+                str(v["tasks"]),
+                str(v["median_turns"]),
+                str(v["median_bot_s"]),
+                str(v["median_caller_s"]),
+                str(v["median_talk_s"]),
+                str(v["vs_seed_ai"]),
+            )
+        console.print(table)
+        keys = (
+            "stories",
+            "passed",
+            "completed_tasks",
+            "handed_off",
+            "median_turns",
+            "median_bot_s",
+            "median_caller_s",
+            "median_talk_s",
+            "p90_talk_s",
+            "vs_seed_ai",
+            "vs_seed_human",
+            "tts",
+            "wall_s",
+        )
         for k in keys:
             console.print(f"{k:>16}: {out.get(k)}")

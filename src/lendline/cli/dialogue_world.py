@@ -58,8 +58,9 @@ class StoryWorld:
             session_secret="stories",
         )
         self.container: Container = build_container(settings, clock=ManualClock(REFERENCE_NOW))
-        people = add_demo_customers(self.container.db, self.container.field_cipher, customers,
-                                    seed=settings.demo_seed)  # fmt: skip
+        people = add_demo_customers(
+            self.container.db, self.container.field_cipher, customers, seed=settings.demo_seed
+        )
         backend = self.container.services["dialogue_backend"]
         self.by_trait: dict[str, list[StoryCustomer]] = {}
         ids = [p.id_number for p in people]
@@ -70,11 +71,12 @@ class StoryWorld:
             values = {
                 "id_number": p.id_number,
                 "birth_date": f"{p.birth_date.year}年{p.birth_date.month}月{p.birth_date.day}日"
-                if p.birth_date else "",
+                if p.birth_date
+                else "",
                 "phone_last4": p.phone_e164[-4:],
                 "wrong_id_number": wrong,
                 "other_id_number": other,
-            }  # fmt: skip
+            }
             sc = StoryCustomer(p.customer_id, p.phone_e164, values)
             for t in sorted(_traits(facts)):
                 self.by_trait.setdefault(t, []).append(sc)
@@ -95,11 +97,20 @@ class StoryWorld:
         return pool[i % len(pool)]
 
     def open(
-        self, customer: StoryCustomer | None, via: str, channel: str, language: str, flow: str | None
+        self,
+        customer: StoryCustomer | None,
+        via: str,
+        channel: str,
+        language: str,
+        flow: str | None,
     ) -> tuple[str, Reply]:
         kw: dict[str, Any] = {}
         if customer is not None:
-            kw = {"phone": customer.phone_e164} if via == "phone" else {"customer_id": customer.customer_id}
+            kw = (
+                {"phone": customer.phone_e164}
+                if via == "phone"
+                else {"customer_id": customer.customer_id}
+            )
         st = self.service.start(channel=channel, language=language, flow=flow, **kw)
         return st.conversation_id, st.reply
 

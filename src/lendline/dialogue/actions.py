@@ -55,7 +55,9 @@ def _me(ctx: ConversationContext, b: DialogueBackend) -> CustomerFacts | None:
     return b.customer(ctx.customer_id) if ctx.customer_id else None
 
 
-def verify_identity(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def verify_identity(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     """ID number + (date of birth or last four phone digits); locked after 3 failures."""
     idn = ctx.slots.get("id_number")
     second = ctx.slots.get("dob_or_last4")
@@ -65,10 +67,13 @@ def verify_identity(ctx: ConversationContext, args: dict[str, Any], b: DialogueB
         return ActionResult("locked")
     c = b.customer_by_id_number(idn)
     ok = c is not None and (
-        (second.startswith("dob:") and c.birth_date is not None
-         and c.birth_date.isoformat() == second[4:])
+        (
+            second.startswith("dob:")
+            and c.birth_date is not None
+            and c.birth_date.isoformat() == second[4:]
+        )
         or (second.startswith("last4:") and c.phone_e164.endswith(second[6:]))
-    )  # fmt: skip
+    )
     if not ok or c is None or (ctx.customer_id and c.customer_id != ctx.customer_id):
         o = b.record_verify_failure(idn)
         ctx.verify_failures = o.failures
@@ -97,7 +102,9 @@ def _loan_vars(ln: LoanFacts) -> dict[str, Any]:
     }
 
 
-def credit_precheck(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def credit_precheck(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     c = _me(ctx, b)
     if c is None:
         return ActionResult("none")
@@ -115,7 +122,9 @@ def credit_precheck(ctx: ConversationContext, args: dict[str, Any], b: DialogueB
     return ActionResult("likely", v)
 
 
-def match_products(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def match_products(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     ltype = ctx.slots.get("loan_type", "personal")
     amt = cat.to_fen(ctx.slots["amount"]) if ctx.slots.get("amount") else None
     ps = cat.matching_products(ltype, amt)
@@ -126,10 +135,15 @@ def match_products(ctx: ConversationContext, args: dict[str, Any], b: DialogueBa
     return ActionResult("ok", {"products_zh": zh, "products_en": en, "count": len(ps)})
 
 
-def application_status(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def application_status(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     c = _me(ctx, b)
-    apps = [ln for ln in (c.loans if c else ()) if ln.status in
-            ("applied", "reviewing", "approved", "rejected", "disbursed")]  # fmt: skip
+    apps = [
+        ln
+        for ln in (c.loans if c else ())
+        if ln.status in ("applied", "reviewing", "approved", "rejected", "disbursed")
+    ]
     if not apps:
         return ActionResult("none")
     latest = max(apps, key=lambda ln: ln.opened or date.min)
@@ -138,15 +152,19 @@ def application_status(ctx: ConversationContext, args: dict[str, Any], b: Dialog
 
 def _due_loan(c: CustomerFacts | None) -> LoanFacts | None:
     due = [ln for ln in (c.loans if c else ()) if ln.next_due_date and ln.outstanding_fen > 0]
-    return min(due, key=lambda ln: (ln.next_due_date or date.max)) if due else None
+    return min(due, key=lambda ln: ln.next_due_date or date.max) if due else None
 
 
-def repayment_info(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def repayment_info(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     ln = _due_loan(_me(ctx, b))
     return ActionResult("ok", _loan_vars(ln)) if ln else ActionResult("none")
 
 
-def collection_summary(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def collection_summary(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     c = _me(ctx, b)
     overdue = [ln for ln in (c.loans if c else ()) if ln.overdue_days > 0 and ln.outstanding_fen]
     ln = max(overdue, key=lambda x: x.overdue_days) if overdue else _due_loan(c)
@@ -157,21 +175,34 @@ def collection_summary(ctx: ConversationContext, args: dict[str, Any], b: Dialog
     return ActionResult("overdue" if ln.overdue_days > 0 else "due", _loan_vars(ln))
 
 
-def list_documents(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def list_documents(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     docs = cat.DOCUMENTS[ctx.slots.get("loan_type", "personal")]
     return ActionResult(
-        "ok", {"documents_zh": "、".join(d[0] for d in docs), "documents_en": ", ".join(d[1] for d in docs)}
+        "ok",
+        {
+            "documents_zh": "、".join(d[0] for d in docs),
+            "documents_en": ", ".join(d[1] for d in docs),
+        },
     )
 
 
-def early_repayment_quote(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def early_repayment_quote(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     c = _me(ctx, b)
     live = [ln for ln in (c.loans if c else ()) if ln.outstanding_fen > 0]
     if not live:
         return ActionResult("none")
     ln = max(live, key=lambda x: x.outstanding_fen)
-    q = cat.early_repayment_quote(outstanding_fen=ln.outstanding_fen, rate_pct=ln.rate_pct,
-                                  next_due=ln.next_due_date, opened=ln.opened, today=_today(ctx))  # fmt: skip
+    q = cat.early_repayment_quote(
+        outstanding_fen=ln.outstanding_fen,
+        rate_pct=ln.rate_pct,
+        next_due=ln.next_due_date,
+        opened=ln.opened,
+        today=_today(ctx),
+    )
     v = _loan_vars(ln) | {
         "interest_yuan": cat.yuan(q.interest_fen),
         "fee_yuan": cat.yuan(q.fee_fen),
@@ -180,7 +211,9 @@ def early_repayment_quote(ctx: ConversationContext, args: dict[str, Any], b: Dia
     return ActionResult("ok", v)
 
 
-def record_promise(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def record_promise(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     if not ctx.customer_id or not ctx.slots.get("date"):
         return ActionResult("none")
     when = date.fromisoformat(str(ctx.slots["date"]))
@@ -193,43 +226,68 @@ def record_promise(ctx: ConversationContext, args: dict[str, Any], b: DialogueBa
         return ActionResult("too_late", {"horizon_days": PROMISE_HORIZON_DAYS})
     amt = cat.to_fen(ctx.slots["amount"]) if ctx.slots.get("amount") else None
     amount_fen = amt if amt is not None else int(ctx.vars.get("collection_due_fen", 0))
-    b.record_promise(conversation_id=ctx.conversation_id, customer_id=ctx.customer_id,
-                     loan_id=ctx.vars.get("collection_loan"), kind="promise", promised_date=when,
-                     amount_fen=amount_fen, reason="")  # fmt: skip
-    return ActionResult("ok", {"promise_date": when.isoformat(), "promise_yuan": cat.yuan(amount_fen)})
+    b.record_promise(
+        conversation_id=ctx.conversation_id,
+        customer_id=ctx.customer_id,
+        loan_id=ctx.vars.get("collection_loan"),
+        kind="promise",
+        promised_date=when,
+        amount_fen=amount_fen,
+        reason="",
+    )
+    return ActionResult(
+        "ok", {"promise_date": when.isoformat(), "promise_yuan": cat.yuan(amount_fen)}
+    )
 
 
-def record_unable_to_pay(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def record_unable_to_pay(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     if not ctx.customer_id:
         return ActionResult("none")
-    b.record_promise(conversation_id=ctx.conversation_id, customer_id=ctx.customer_id,
-                     loan_id=ctx.vars.get("collection_loan"), kind="unable", promised_date=None,
-                     amount_fen=0, reason=str(ctx.slots.get("reason", "")))  # fmt: skip
+    b.record_promise(
+        conversation_id=ctx.conversation_id,
+        customer_id=ctx.customer_id,
+        loan_id=ctx.vars.get("collection_loan"),
+        kind="unable",
+        promised_date=None,
+        amount_fen=0,
+        reason=str(ctx.slots.get("reason", "")),
+    )
     return ActionResult("ok")
 
 
 def open_ticket(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
     category = str(ctx.slots.get("category", args.get("category", "other")))
-    no = b.open_ticket(conversation_id=ctx.conversation_id, customer_id=ctx.customer_id,
-                       category=category, details=str(ctx.slots.get("details", "")))  # fmt: skip
+    no = b.open_ticket(
+        conversation_id=ctx.conversation_id,
+        customer_id=ctx.customer_id,
+        category=category,
+        details=str(ctx.slots.get("details", "")),
+    )
     ctx.vars["ticket_no"] = no
     return ActionResult("ok", {"ticket_no": no, "ticket_spoken": " ".join(no)})
 
 
-def stop_calling(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def stop_calling(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     if not ctx.customer_id:
         return ActionResult("none")
     b.stop_calling(conversation_id=ctx.conversation_id, customer_id=ctx.customer_id)
     return ActionResult("ok")
 
 
-def send_upload_link(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
+def send_upload_link(
+    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
+) -> ActionResult:
     c = _me(ctx, b)
     phone = c.phone_e164 if c is not None else (ctx.caller_phone or ctx.slots.get("phone"))
     if not phone:
         return ActionResult("no_phone")
-    mid = b.send_upload_link(conversation_id=ctx.conversation_id, customer_id=ctx.customer_id,
-                             phone=str(phone))  # fmt: skip
+    mid = b.send_upload_link(
+        conversation_id=ctx.conversation_id, customer_id=ctx.customer_id, phone=str(phone)
+    )
     return ActionResult("ok", {"phone_masked": mask_phone(str(phone)), "message_id": mid})
 
 

@@ -25,19 +25,73 @@ class Product:
 
 
 PRODUCTS: tuple[Product, ...] = (
-    Product("micro", "personal", "小额信用贷", "micro credit loan", 1_000_00, 20_000_00,
-            Decimal("12.0"), Decimal("24.0"), (3, 6, 12)),
-    Product("consumer", "personal", "个人消费贷", "consumer loan", 5_000_00, 80_000_00,
-            Decimal("9.9"), Decimal("18.0"), (6, 12, 24)),
-    Product("car", "personal", "汽车贷款", "car loan", 50_000_00, 300_000_00,
-            Decimal("5.5"), Decimal("9.0"), (24, 36, 60)),
-    Product("mortgage", "personal", "个人住房贷款", "mortgage", 300_000_00, 2_000_000_00,
-            Decimal("3.6"), Decimal("4.9"), (120, 240, 360)),
-    Product("operating", "business", "企业经营贷", "business operating loan", 100_000_00,
-            1_000_000_00, Decimal("4.8"), Decimal("12.0"), (12, 24, 36)),
-    Product("business_micro", "business", "小微企业信用贷", "small-business credit loan",
-            10_000_00, 300_000_00, Decimal("7.2"), Decimal("15.0"), (6, 12, 24)),
-)  # fmt: skip
+    Product(
+        "micro",
+        "personal",
+        "小额信用贷",
+        "micro credit loan",
+        1_000_00,
+        20_000_00,
+        Decimal("12.0"),
+        Decimal("24.0"),
+        (3, 6, 12),
+    ),
+    Product(
+        "consumer",
+        "personal",
+        "个人消费贷",
+        "consumer loan",
+        5_000_00,
+        80_000_00,
+        Decimal("9.9"),
+        Decimal("18.0"),
+        (6, 12, 24),
+    ),
+    Product(
+        "car",
+        "personal",
+        "汽车贷款",
+        "car loan",
+        50_000_00,
+        300_000_00,
+        Decimal("5.5"),
+        Decimal("9.0"),
+        (24, 36, 60),
+    ),
+    Product(
+        "mortgage",
+        "personal",
+        "个人住房贷款",
+        "mortgage",
+        300_000_00,
+        2_000_000_00,
+        Decimal("3.6"),
+        Decimal("4.9"),
+        (120, 240, 360),
+    ),
+    Product(
+        "operating",
+        "business",
+        "企业经营贷",
+        "business operating loan",
+        100_000_00,
+        1_000_000_00,
+        Decimal("4.8"),
+        Decimal("12.0"),
+        (12, 24, 36),
+    ),
+    Product(
+        "business_micro",
+        "business",
+        "小微企业信用贷",
+        "small-business credit loan",
+        10_000_00,
+        300_000_00,
+        Decimal("7.2"),
+        Decimal("15.0"),
+        (6, 12, 24),
+    ),
+)
 
 DOCUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "personal": (
@@ -77,8 +131,7 @@ def matching_products(loan_type: str, amount_fen: int | None) -> list[Product]:
     return [
         p
         for p in PRODUCTS
-        if p.loan_type == loan_type
-        and (amount_fen is None or p.min_fen <= amount_fen <= p.max_fen)
+        if p.loan_type == loan_type and (amount_fen is None or p.min_fen <= amount_fen <= p.max_fen)
     ]
 
 
@@ -116,9 +169,7 @@ def early_repayment_quote(
     interest = accrued_interest_fen(outstanding_fen, rate_pct, days)
     young = opened is not None and (today - opened).days < 365
     fee = (
-        int((Decimal(outstanding_fen) * EARLY_FEE_PCT / 100).quantize(Decimal("1")))
-        if young
-        else 0
+        int((Decimal(outstanding_fen) * EARLY_FEE_PCT / 100).quantize(Decimal("1"))) if young else 0
     )
     return EarlyQuote(outstanding_fen, interest, fee)
 

@@ -128,8 +128,9 @@ class DialogueEngine:
             return self._reply(ctx, out, None)
         ctx.silences = 0
         u = self._understand(ctx, st, inp)
-        ctx.intents.append({"intent": u.intent, "confidence": round(u.confidence, 3),
-                            "state": ctx.where})  # fmt: skip
+        ctx.intents.append(
+            {"intent": u.intent, "confidence": round(u.confidence, 3), "state": ctx.where}
+        )
         self._decide(ctx, st, u, inp, out)
         return self._reply(ctx, out, u)
 
@@ -279,7 +280,9 @@ class DialogueEngine:
                     out.say(st.say, ctx)
                 nxt = st.on.get(res.outcome) or st.on.get("*") or st.next
                 if nxt is None:
-                    raise RuleError(f"{flow.source}: {st.name}: no branch for {res.outcome!r}", line=st.line)
+                    raise RuleError(
+                        f"{flow.source}: {st.name}: no branch for {res.outcome!r}", line=st.line
+                    )
                 top.state = nxt
                 continue
             if st.handoff:
@@ -314,7 +317,9 @@ class DialogueEngine:
                 ctx.stack[-1].state = done.return_state or ctx.stack[-1].state
                 continue
             top.state = st.next or top.state
-        raise RuleError(f"flow {ctx.where} loops without waiting for the caller", code="invalid_flow")
+        raise RuleError(
+            f"flow {ctx.where} loops without waiting for the caller", code="invalid_flow"
+        )
 
     def _handoff(
         self, ctx: ConversationContext, queue: str, reason: str, out: _Turn, *, say: bool = True

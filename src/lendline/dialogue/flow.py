@@ -78,6 +78,7 @@ class State:
     name: str
     line: int
     say: Text | None = None
+    lines: dict[str, int] = field(default_factory=dict)  # key -> line, for error reports
     slot: str | None = None
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dtmf: dict[str, str] = field(default_factory=dict)
@@ -115,15 +116,17 @@ class Flow:
 class _Node:
     """A YAML value with the line (1-based) where it starts."""
 
-    def __init__(self, value: Any, line: int) -> None:
+    def __init__(self, value: Any, line: int, keylines: dict[str, int] | None = None) -> None:
         self.value = value
         self.line = line
+        self.keylines = keylines or {}  # mapping key -> line of the key
 
 
 def _py(node: yaml.Node) -> _Node:
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, _Node] = {}
+        keylines: dict[str, int] = {}
         for k, v in node.value:
             # keys are taken as written: YAML 1.1 would read ``on:`` as ``True``
             if not isinstance(k, yaml.ScalarNode):
@@ -132,7 +135,8 @@ def _py(node: yaml.Node) -> _Node:
             if name in out:
                 raise RuleError(f"duplicate key {name!r}", line=k.start_mark.line + 1)
             out[name] = _py(v)
-        return _Node(out, line)
+            keylines[name] = k.start_mark.line + 1
+        return _Node(out, line, keylines)
     if isinstance(node, yaml.SequenceNode):
         return _Node([_py(v) for v in node.value], line)
     return _Node(yaml.safe_load(yaml.serialize(node)), line)
@@ -175,12 +179,12 @@ def _text(n: _Node, what: str) -> Text:
     return Text(zh, en)
 
 
-def _state(name: str, n: _Node, actions: Iterable[str] | None) -> State:
+def _state(name: str, n: _Node, actions: Iterable[str] | None, line: int) -> State:
     m = _map(n, f"state {name!r}")
-    for k, v in m.items():
+    for k in m:
         if k not in _STATE_KEYS:
-            raise RuleError(f"state {name!r}: unknown key {k!r}", line=v.line)
-    kw: dict[str, Any] = {"name": name, "line": n.line}
+            raise RuleError(f"state {name!r}: unknown key {k!r}", line=n.keylines[k])
+    kw: dict[str, Any] = {"name": name, "line": line, "lines": dict(n.keylines)}
     if "say" in m:
         kw["say"] = _text(m["say"], f"state {name!r} say")
     for key in ("slot", "next", "action", "subflow", "free_text"):
@@ -246,9 +250,14 @@ def _state(name: str, n: _Node, actions: Iterable[str] | None) -> State:
 def _check_state(st: State, actions: Iterable[str] | None) -> None:
     where = f"state {st.name!r}"
     if st.slot and st.slot not in SLOT_KEYS and st.slot not in LOCAL_SLOTS and not st.choices:
-        raise RuleError(f"{where}: slot {st.slot!r} is not an NLU slot and has no choices", line=st.line)
+        raise RuleError(
+            f"{where}: slot {st.slot!r} is not an NLU slot and has no choices",
+            line=st.lines.get("slot", st.line),
+        )
     if st.action and actions is not None and st.action not in set(actions):
-        raise RuleError(f"{where}: unknown action {st.action!r}", line=st.line)
+        raise RuleError(
+            f"{where}: unknown action {st.action!r}", line=st.lines.get("action", st.line)
+        )
     if (st.slot or st.free_text) and not st.next:
         raise RuleError(f"{where}: a state that fills a slot needs next", line=st.line)
     if st.waits and st.say is None:
@@ -278,7 +287,9 @@ def parse_flow(text: str, *, source: str = "<flow>", actions: Iterable[str] | No
     try:
         return _flow(_py(root_node), source, actions)
     except RuleError as exc:
-        raise RuleError(f"{source}: {exc.detail.split(': ', 1)[-1]}", line=exc.line, code="invalid_flow") from None
+        raise RuleError(
+            f"{source}: {exc.detail.split(': ', 1)[-1]}", line=exc.line, code="invalid_flow"
+        ) from None
 
 
 def _flow(root: _Node, source: str, actions: Iterable[str] | None) -> Flow:
@@ -302,12 +313,20 @@ def _flow(root: _Node, source: str, actions: Iterable[str] | None) -> Flow:
     states_node = _map(m["states"], "states")
     if not states_node:
         raise RuleError("a flow needs at least one state", line=m["states"].line)
-    states = {k: _state(k, v, actions) for k, v in states_node.items()}
+    sl = m["states"].keylines
+    states = {k: _state(k, v, actions, sl[k]) for k, v in states_node.items()}
     for st in states.values():
-        targets = [st.next, *st.on_intent.values(), *st.on.values()]
-        for t in targets:
-            if t is not None and t not in states:
-                raise RuleError(f"state {st.name!r}: goes to unknown state {t!r}", line=st.line)
+        for key, targets in (
+            ("next", [st.next]),
+            ("on_intent", list(st.on_intent.values())),
+            ("on", list(st.on.values())),
+        ):
+            for t in targets:
+                if t is not None and t not in states:
+                    raise RuleError(
+                        f"state {st.name!r}: goes to unknown state {t!r}",
+                        line=st.lines.get(key, st.line),
+                    )
     start = _str(m["start"], "start")
     if start not in states:
         raise RuleError(f"start state {start!r} is not defined", line=m["start"].line)
@@ -315,7 +334,9 @@ def _flow(root: _Node, source: str, actions: Iterable[str] | None) -> Flow:
     if "corrections" in m:
         for slot, target in _map(m["corrections"], "corrections").items():
             if _str(target, "corrections") not in states:
-                raise RuleError(f"correction goes to unknown state {target.value!r}", line=target.line)
+                raise RuleError(
+                    f"correction goes to unknown state {target.value!r}", line=target.line
+                )
             corrections[slot] = target.value
     queue = _str(m["queue"], "queue") if "queue" in m else "general"
     return Flow(name, title, tuple(intents), queue, start, states, corrections, source)
@@ -331,7 +352,9 @@ def load_flows(paths: Iterable[Path], *, actions: Iterable[str] | None = None) -
     for f in files:
         fl = parse_flow(f.read_text(encoding="utf-8"), source=f.name, actions=acts)
         if fl.name in flows:
-            raise RuleError(f"{f.name}: flow {fl.name!r} defined twice", line=1, code="invalid_flow")
+            raise RuleError(
+                f"{f.name}: flow {fl.name!r} defined twice", line=1, code="invalid_flow"
+            )
         flows[fl.name] = fl
     for fl in flows.values():
         for st in fl.states.values():

@@ -37,7 +37,10 @@ PHRASES: dict[str, Text] = {
     "bad_date": Text("抱歉，没有听清日期。", "Sorry, I did not get the date."),
     "bad_amount": Text("抱歉，没有听清金额。", "Sorry, I did not get the amount."),
 }
-LOAN_TYPE = {"personal": Text("个人贷款", "personal loan"), "business": Text("企业贷款", "business loan")}
+LOAN_TYPE = {
+    "personal": Text("个人贷款", "personal loan"),
+    "business": Text("企业贷款", "business loan"),
+}
 SENSITIVE_SLOTS = frozenset({"id_number", "dob_or_last4", "phone"})
 _DIGITS = re.compile(r"\d")
 

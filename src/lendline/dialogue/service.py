@@ -42,7 +42,6 @@ class ConversationStore(Protocol):
         self, ctx: ConversationContext, user_text: str, reply: Reply, now: datetime
     ) -> int: ...
 
-
     def summary(self, conversation_id: str) -> dict[str, Any]: ...
 
 
@@ -132,10 +131,16 @@ class ConversationService:
             self._hand_off(ctx, reply)
         self.store.save_turn(ctx, user_masked, reply, self.clock.now())
         self.bus.publish(
-            BotTurn(at_s=self.clock.monotonic(), conversation_id=conversation_id,
-                    call_id=ctx.call_id, user_text=user_masked, reply=reply.text,
-                    intent=reply.intent or "", confidence=reply.confidence or 0.0,
-                    slots=reply.slots)  # fmt: skip
+            BotTurn(
+                at_s=self.clock.monotonic(),
+                conversation_id=conversation_id,
+                call_id=ctx.call_id,
+                user_text=user_masked,
+                reply=reply.text,
+                intent=reply.intent or "",
+                confidence=reply.confidence or 0.0,
+                slots=reply.slots,
+            )
         )
         return reply
 
@@ -160,8 +165,13 @@ class ConversationService:
                 # the record of the hand-off (conversation row, event) still stands
                 log.warning("handoff_enqueue_failed", error=exc.code, detail=mask_text(exc.detail))
         self.bus.publish(
-            BotHandoff(at_s=self.clock.monotonic(), conversation_id=ctx.conversation_id,
-                       call_id=ctx.call_id, queue=h.queue, context=h.context)  # fmt: skip
+            BotHandoff(
+                at_s=self.clock.monotonic(),
+                conversation_id=ctx.conversation_id,
+                call_id=ctx.call_id,
+                queue=h.queue,
+                context=h.context,
+            )
         )
 
     def summary(self, conversation_id: str) -> dict[str, Any]:

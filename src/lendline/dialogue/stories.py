@@ -35,7 +35,17 @@ import yaml
 from lendline.dialogue.model import Reply
 from lendline.errors import RuleError
 
-_STORY_KEYS = {"name", "customer", "via", "language", "channel", "flow", "task", "greeting", "turns"}
+_STORY_KEYS = {
+    "name",
+    "customer",
+    "via",
+    "language",
+    "channel",
+    "flow",
+    "task",
+    "greeting",
+    "turns",
+}
 _TURN_KEYS = {"user", "dtmf", "silence", "intent", "state", "reply", "action", "handoff", "ended"}
 TRAITS = ("none", "any", "good_credit", "overdue", "applicant", "repaying", "no_loans_due")
 
@@ -49,7 +59,12 @@ class StoryCustomer:
 
 class StoryDriver(Protocol):
     def open(
-        self, customer: StoryCustomer | None, via: str, channel: str, language: str, flow: str | None
+        self,
+        customer: StoryCustomer | None,
+        via: str,
+        channel: str,
+        language: str,
+        flow: str | None,
     ) -> tuple[str, Reply]: ...
 
     def send(self, conversation_id: str, text: str, dtmf: str) -> Reply: ...
@@ -85,8 +100,9 @@ def load_stories(text: str, source: str) -> list[dict[str, Any]]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise RuleError(f"{source}: not valid YAML", line=mark.line + 1 if mark else None,
-                        code="invalid_story") from None  # fmt: skip
+        raise RuleError(
+            f"{source}: not valid YAML", line=mark.line + 1 if mark else None, code="invalid_story"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("stories"), list):
         raise RuleError(f"{source}: expected a mapping with a 'stories' list", code="invalid_story")
     out = []
@@ -101,9 +117,13 @@ def load_stories(text: str, source: str) -> list[dict[str, Any]]:
             raise RuleError(f"{where}: customer must be one of {TRAITS}", code="invalid_story")
         for j, t in enumerate(st["turns"], 1):
             if not isinstance(t, dict) or set(t) - _TURN_KEYS:
-                raise RuleError(f"{where} turn {j}: keys are {sorted(_TURN_KEYS)}", code="invalid_story")
+                raise RuleError(
+                    f"{where} turn {j}: keys are {sorted(_TURN_KEYS)}", code="invalid_story"
+                )
             if sum(k in t for k in ("user", "dtmf", "silence")) != 1:
-                raise RuleError(f"{where} turn {j}: one of user, dtmf, silence", code="invalid_story")
+                raise RuleError(
+                    f"{where} turn {j}: one of user, dtmf, silence", code="invalid_story"
+                )
         out.append(st)
     return out
 
@@ -111,7 +131,9 @@ def load_stories(text: str, source: str) -> list[dict[str, Any]]:
 def _check(exp: dict[str, Any], r: Reply, where: str) -> list[str]:
     bad: list[str] = []
     if "intent" in exp and r.intent != exp["intent"]:
-        bad.append(f"{where}: intent {r.intent!r} (confidence {r.confidence}), expected {exp['intent']!r}")
+        bad.append(
+            f"{where}: intent {r.intent!r} (confidence {r.confidence}), expected {exp['intent']!r}"
+        )
     if "state" in exp and r.state != exp["state"]:
         bad.append(f"{where}: state {r.state!r}, expected {exp['state']!r}")
     if "action" in exp and exp["action"] not in r.actions and r.action != exp["action"]:
@@ -129,7 +151,9 @@ def _check(exp: dict[str, Any], r: Reply, where: str) -> list[str]:
     return bad
 
 
-def run_story(story: dict[str, Any], source: str, driver: StoryDriver, picker: CustomerPicker) -> StoryResult:
+def run_story(
+    story: dict[str, Any], source: str, driver: StoryDriver, picker: CustomerPicker
+) -> StoryResult:
     res = StoryResult(str(story.get("name", "?")), source, task=story.get("task"))
     trait = story.get("customer", "none")
     cust = None if trait == "none" else picker.pick(trait)
@@ -138,8 +162,13 @@ def run_story(story: dict[str, Any], source: str, driver: StoryDriver, picker: C
         return res
     values = cust.values if cust else {}
     try:
-        cid, r = driver.open(cust, story.get("via", "id"), story.get("channel", "text"),
-                             story.get("language", "zh-CN"), story.get("flow"))  # fmt: skip
+        cid, r = driver.open(
+            cust,
+            story.get("via", "id"),
+            story.get("channel", "text"),
+            story.get("language", "zh-CN"),
+            story.get("flow"),
+        )
         res.bot.append(r.text)
         res.failures += _check(story.get("greeting") or {}, r, "greeting")
         for n, t in enumerate(story["turns"], 1):

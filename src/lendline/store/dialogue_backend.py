@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lendline.bus import InProcessBus
 from lendline.clock import Clock
@@ -55,17 +56,31 @@ class StoreBackend:
     def _facts(self, repo: CustomerRepository, c: Customer) -> CustomerFacts:
         loans = tuple(
             LoanFacts(
-                ln.loan_id, ln.product, ln.loan_type.value, ln.principal_fen,
-                ln.outstanding_fen, ln.rate_pct, ln.term_months, ln.status.value,
-                ln.overdue_days, ln.next_due_date, ln.next_due_fen,
+                ln.loan_id,
+                ln.product,
+                ln.loan_type.value,
+                ln.principal_fen,
+                ln.outstanding_fen,
+                ln.rate_pct,
+                ln.term_months,
+                ln.status.value,
+                ln.overdue_days,
+                ln.next_due_date,
+                ln.next_due_fen,
                 ln.opened_at.date() if ln.opened_at else None,
-            )  # fmt: skip
+            )
             for ln in repo.loans(c.customer_id)
         )
         return CustomerFacts(
-            c.customer_id, c.name, c.phone_e164, c.id_number, c.birth_date, c.credit_score,
-            tuple(sorted(f.value for f in c.risk_flags)), loans,
-        )  # fmt: skip
+            c.customer_id,
+            c.name,
+            c.phone_e164,
+            c.id_number,
+            c.birth_date,
+            c.credit_score,
+            tuple(sorted(f.value for f in c.risk_flags)),
+            loans,
+        )
 
     def customer(self, customer_id: str) -> CustomerFacts | None:
         with self.db.session() as s:
@@ -87,7 +102,7 @@ class StoreBackend:
             return c.customer_id if c else None
 
     # --- verification lockout ---
-    def _lock_row(self, s: Any, subject: str) -> VerifyLockoutRow | None:
+    def _lock_row(self, s: Session, subject: str) -> VerifyLockoutRow | None:
         return s.get(VerifyLockoutRow, self.cipher.digest("verify:" + subject.upper()))
 
     def verify_failures(self, subject: str) -> Outcome:
@@ -130,27 +145,50 @@ class StoreBackend:
         now = self.clock.now()
         day = now.strftime("%Y%m%d")
         with self.db.session() as s:
-            n = s.scalar(
-                select(func.count()).select_from(TicketRow).where(
-                    TicketRow.ticket_no.like(f"T{day}%")
+            n = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(TicketRow)
+                    .where(TicketRow.ticket_no.like(f"T{day}%"))
                 )
-            ) or 0  # fmt: skip
+                or 0
+            )
             no = f"T{day}{n + 1:04d}"
-            s.add(TicketRow(ticket_no=no, conversation_id=conversation_id,
-                            customer_id=customer_id, category=category,
-                            details=mask_text(details)[:2000], status="open",
-                            created_at=now))  # fmt: skip
+            s.add(
+                TicketRow(
+                    ticket_no=no,
+                    conversation_id=conversation_id,
+                    customer_id=customer_id,
+                    category=category,
+                    details=mask_text(details)[:2000],
+                    status="open",
+                    created_at=now,
+                )
+            )
         return no
 
     def record_promise(
-        self, *, conversation_id: str, customer_id: str, loan_id: str | None, kind: str,
-        promised_date: date | None, amount_fen: int, reason: str,
-    ) -> int:  # fmt: skip
+        self,
+        *,
+        conversation_id: str,
+        customer_id: str,
+        loan_id: str | None,
+        kind: str,
+        promised_date: date | None,
+        amount_fen: int,
+        reason: str,
+    ) -> int:
         with self.db.session() as s:
-            row = PromiseToPayRow(customer_id=customer_id, loan_id=loan_id,
-                                  conversation_id=conversation_id, kind=kind,
-                                  promised_date=promised_date, amount_fen=amount_fen,
-                                  reason=mask_text(reason)[:1000], created_at=self.clock.now())  # fmt: skip
+            row = PromiseToPayRow(
+                customer_id=customer_id,
+                loan_id=loan_id,
+                conversation_id=conversation_id,
+                kind=kind,
+                promised_date=promised_date,
+                amount_fen=amount_fen,
+                reason=mask_text(reason)[:1000],
+                created_at=self.clock.now(),
+            )
             s.add(row)
             s.flush()
             return int(row.id)
@@ -167,9 +205,14 @@ class StoreBackend:
             if callable(fn):
                 fn(customer_id, source="bot", reference=conversation_id)
                 break
-        self.bus.publish(ComplianceAlert(at_s=self.clock.monotonic(), kind="do_not_call",
-                                         detail=f"requested in conversation {conversation_id}",
-                                         subject_id=customer_id))  # fmt: skip
+        self.bus.publish(
+            ComplianceAlert(
+                at_s=self.clock.monotonic(),
+                kind="do_not_call",
+                detail=f"requested in conversation {conversation_id}",
+                subject_id=customer_id,
+            )
+        )
 
     def upload_link(self, customer_id: str | None, conversation_id: str) -> str:
         token = self.links.dumps({"c": customer_id, "v": conversation_id})
@@ -182,6 +225,8 @@ class StoreBackend:
 
     def send_upload_link(self, *, conversation_id: str, customer_id: str | None, phone: str) -> str:
         link = self.upload_link(customer_id, conversation_id)
-        text = f"【安信金融】请点击安全链接上传贷款申请材料（24小时内有效）：{link} 如非本人操作请忽略。"
+        text = (
+            "【安信金融】请点击安全链接上传贷款申请材料（24小时内有效）："
+            f"{link} 如非本人操作请忽略。"
+        )
         return self.sms.send(phone, text)
-

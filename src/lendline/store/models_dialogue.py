@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-
 from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -90,4 +89,3 @@ __all__ = [
     "TicketRow",
     "VerifyLockoutRow",
 ]
-

@@ -50,8 +50,12 @@ class _FolderOutbox:
     def send(self, phone_e164: str, text: str) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         mid = uuid.uuid4().hex
-        body = {"message_id": mid, "to": phone_e164, "text": text,
-                "at": datetime.now(UTC).isoformat()}  # fmt: skip
+        body = {
+            "message_id": mid,
+            "to": phone_e164,
+            "text": text,
+            "at": datetime.now(UTC).isoformat(),
+        }
         tmp = self.folder / f".{mid}.tmp"
         tmp.write_text(json.dumps(body, ensure_ascii=False))
         os.replace(tmp, self.folder / f"{mid}.json")
@@ -99,9 +103,14 @@ def wire(container: Container) -> None:
     container.services["dialogue_backend"] = backend
     container.services["dialogue_engine"] = engine
     container.services["dialogue"] = ConversationService(
-        engine, repo, backend, container.clock, container.bus,
-        timezone=s.timezone, services=container.services,
-    )  # fmt: skip
+        engine,
+        repo,
+        backend,
+        container.clock,
+        container.bus,
+        timezone=s.timezone,
+        services=container.services,
+    )
 
 
 def _merged(paths: list[Path]) -> Any:

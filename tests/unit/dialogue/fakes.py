@@ -115,10 +115,30 @@ def make_customer(today: date) -> CustomerFacts:
     first17 = "11010519850312001"
     idn = first17 + id_check_char(first17)
     loans = (
-        LoanFacts("L1", "consumer", "personal", 50_000_00, 30_000_00, Decimal("12.00"), 12,
-                  "overdue", overdue_days=5, next_due_date=today - timedelta(days=5),
-                  next_due_fen=4_375_00, opened=today - timedelta(days=200)),
-        LoanFacts("L2", "car", "personal", 100_000_00, 100_000_00, Decimal("6.00"), 36,
-                  "reviewing", opened=today - timedelta(days=3)),
-    )  # fmt: skip
+        LoanFacts(
+            "L1",
+            "consumer",
+            "personal",
+            50_000_00,
+            30_000_00,
+            Decimal("12.00"),
+            12,
+            "overdue",
+            overdue_days=5,
+            next_due_date=today - timedelta(days=5),
+            next_due_fen=4_375_00,
+            opened=today - timedelta(days=200),
+        ),
+        LoanFacts(
+            "L2",
+            "car",
+            "personal",
+            100_000_00,
+            100_000_00,
+            Decimal("6.00"),
+            36,
+            "reviewing",
+            opened=today - timedelta(days=3),
+        ),
+    )
     return CustomerFacts("C1", "张三", "+8613812345678", idn, date(1985, 3, 12), 700, (), loans)
