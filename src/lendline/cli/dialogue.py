@@ -207,7 +207,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         results = run_stories(_story_files(files or [DEFAULT_STORIES]), nlu)
         tts: Any = EspeakTimer() if shutil.which("espeak-ng") else rate_tts_seconds
         done = [r for r in results if r.completed]
-        times = [talk_time(r.bot, r.user, tts) for r in done]
+        times = [talk_time(r.bot, r.user, tts, r.language[:2]) for r in done]
         by_task: dict[str, list[Any]] = {}
         for r, t in zip(done, times, strict=True):
             by_task.setdefault(str(r.task), []).append(t)

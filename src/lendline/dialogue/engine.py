@@ -354,7 +354,12 @@ class DialogueEngine:
         hint = InputHint()
         if ctx.stack and ctx.status == "active":
             st = self._state(ctx)
-            hint = InputHint(st.slot or st.free_text, tuple(sorted(st.dtmf)), st.dtmf_digits)
+            hint = InputHint(
+                st.slot or st.free_text,
+                tuple(sorted(st.dtmf)),
+                st.dtmf_digits,
+                sensitive=st.slot in SENSITIVE_SLOTS,
+            )
         return Reply(
             text=text,
             text_zh=zh,

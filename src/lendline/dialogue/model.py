@@ -49,6 +49,7 @@ class InputHint:
     dtmf_keys: tuple[str, ...] = ()
     dtmf_max_digits: int = 0
     terminator: str = "#"
+    sensitive: bool = False  # identity data next: the voice edge pauses the recording
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,7 @@ class StoryResult:
     bot: list[str] = field(default_factory=list)  # greeting + every reply (zh or en)
     user: list[str] = field(default_factory=list)  # what the caller said ('' = silence)
     task: str | None = None
+    language: str = "zh-CN"
     completed: bool = False  # the task flow finished without a hand-off
     handoff: str | None = None
 
@@ -154,7 +155,12 @@ def _check(exp: dict[str, Any], r: Reply, where: str) -> list[str]:
 def run_story(
     story: dict[str, Any], source: str, driver: StoryDriver, picker: CustomerPicker
 ) -> StoryResult:
-    res = StoryResult(str(story.get("name", "?")), source, task=story.get("task"))
+    res = StoryResult(
+        str(story.get("name", "?")),
+        source,
+        task=story.get("task"),
+        language=str(story.get("language", "zh-CN")),
+    )
     trait = story.get("customer", "none")
     cust = None if trait == "none" else picker.pick(trait)
     if trait != "none" and cust is None:
