@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from lendline.calls.metrics import COLLECTOR
 from lendline.calls.rules_source import RulesSource
 from lendline.calls.service import EngineCallCenter
 from lendline.errors import RuleError
@@ -51,6 +52,7 @@ def wire(container: Container) -> None:
     holder.append(center)
     container.services["call_center"] = center
     container.services["routing_rules"] = rules
+    COLLECTOR.attach(center)
     tasks: list[asyncio.Task[None]] = []
 
     async def ticker() -> None:
