@@ -613,10 +613,11 @@ class RoutingEngine:
             return
         q = self.queues[w.queue]
         level = q.spec.min_proficiency_at(self.clock.monotonic() - w.entered_s)
+        exclude = next(iter(w.declined)) if len(w.declined) == 1 else None
         agent_id = self.selector.pick(
-            self.index, q.spec.required_skill, level, preferred=w.preferred
+            self.index, q.spec.required_skill, level, preferred=w.preferred, exclude=exclude
         )
-        if agent_id is not None:
+        if agent_id is not None and agent_id not in w.declined:
             self._reserve(call, w, agent_id)
 
     def _overflow(self, call: Call, w: Waiting) -> None:
