@@ -47,9 +47,16 @@ def entry_hash(key: bytes, e: AuditEntry) -> str:
 def seal(key: bytes, e: AuditEntry) -> AuditEntry:
     """The same entry with its ``entry_hash`` filled in."""
     return AuditEntry(
-        e.seq, e.at, e.actor, e.action, e.target, e.outcome, e.detail, e.prev_hash,
+        e.seq,
+        e.at,
+        e.actor,
+        e.action,
+        e.target,
+        e.outcome,
+        e.detail,
+        e.prev_hash,
         entry_hash(key, e),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True, slots=True)

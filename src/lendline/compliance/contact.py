@@ -106,18 +106,21 @@ class ContactPolicy:
 
     def _quiet_clears(self, local: datetime) -> datetime:
         end = local.replace(
-            hour=self.rules.quiet_end.hour, minute=self.rules.quiet_end.minute, second=0,
+            hour=self.rules.quiet_end.hour,
+            minute=self.rules.quiet_end.minute,
+            second=0,
             microsecond=0,
-        )  # fmt: skip
+        )
         return end if end > local else end + timedelta(days=1)
 
     def _counts(self, history: Sequence[ContactRecord], at: datetime, tz: ZoneInfo) -> _Counts:
         day_start = at.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         week_start = at - timedelta(days=7)
         outbound = [
-            h for h in history
+            h
+            for h in history
             if h.direction == "outbound" and h.channel in ("call", "bot") and h.at <= at
-        ]  # fmt: skip
+        ]
         today = [h for h in outbound if h.at >= day_start]
         week = [h for h in outbound if h.at > week_start]
         return _Counts(
@@ -132,9 +135,14 @@ class ContactPolicy:
         )
 
     def _refusals(
-        self, subject: ContactSubject, purpose: str, party: str, discusses_debt: bool,
-        at: datetime, history: Sequence[ContactRecord],
-    ) -> dict[str, datetime | None]:  # fmt: skip
+        self,
+        subject: ContactSubject,
+        purpose: str,
+        party: str,
+        discusses_debt: bool,
+        at: datetime,
+        history: Sequence[ContactRecord],
+    ) -> dict[str, datetime | None]:
         """Reason code → when it clears (None = not by waiting)."""
         r = self.rules
         tz = _zone(subject.timezone)
@@ -147,8 +155,7 @@ class ContactPolicy:
         if self._in_quiet(local) and not subject.quiet_hours_consent:
             out["quiet_hours"] = self._quiet_clears(local)
         c = self._counts(history, at, tz)
-        next_day = (local.replace(hour=0, minute=0, second=0, microsecond=0)
-                    + timedelta(days=1))  # fmt: skip
+        next_day = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         if c.today_unanswered >= r.daily_unanswered_attempts_max:
             out["daily_attempt_cap"] = next_day
         if purpose == "collection" and (

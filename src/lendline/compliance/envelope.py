@@ -126,9 +126,13 @@ def new_header(
     """A header with a fresh data key; returns (header, dek)."""
     dek = AESGCM.generate_key(bit_length=256)
     header = Header(
-        recording_id, meta, os.urandom(7), CHUNK_BYTES, key_id,
+        recording_id,
+        meta,
+        os.urandom(7),
+        CHUNK_BYTES,
+        key_id,
         wrap_key(master, key_id, recording_id, dek),
-    )  # fmt: skip
+    )
     return header, dek
 
 

@@ -105,26 +105,38 @@ def new_code(digits: int = 6) -> str:
 
 
 def issue(
-    key: bytes, rules: OtpRules, challenge_id: str, operation: str, params: dict[str, Any],
+    key: bytes,
+    rules: OtpRules,
+    challenge_id: str,
+    operation: str,
+    params: dict[str, Any],
     now: datetime,
-) -> tuple[Challenge, str]:  # fmt: skip
+) -> tuple[Challenge, str]:
     """A new pending challenge and its code (to be sent, never stored)."""
     if operation not in set(OtpOperation):
         raise OtpError(f"unknown operation {operation!r}", code="otp_unknown_operation")
     code = new_code(rules.digits)
     ch = Challenge(
-        challenge_id, operation, params_digest(operation, params),
-        hash_code(key, challenge_id, code), "pending", 0, 1, now,
+        challenge_id,
+        operation,
+        params_digest(operation, params),
+        hash_code(key, challenge_id, code),
+        "pending",
+        0,
+        1,
+        now,
         now + timedelta(seconds=rules.ttl_s),
-    )  # fmt: skip
+    )
     return ch, code
 
 
 def resend(key: bytes, rules: OtpRules, ch: Challenge, now: datetime) -> tuple[Challenge, str]:
     """A fresh code for a pending challenge (the old one stops working)."""
     if ch.state != "pending":
-        raise OtpError(f"challenge is {ch.state}", code=f"otp_{ch.state}"
-                       if ch.state != "confirmed" else "otp_used")  # fmt: skip
+        raise OtpError(
+            f"challenge is {ch.state}",
+            code=f"otp_{ch.state}" if ch.state != "confirmed" else "otp_used",
+        )
     if ch.sends >= rules.max_sends:
         raise OtpError("no more codes for this operation; start again", code="otp_resend_limit")
     wait = (ch.sent_at + timedelta(seconds=rules.resend_interval_s) - now).total_seconds()
@@ -144,9 +156,15 @@ def resend(key: bytes, rules: OtpRules, ch: Challenge, now: datetime) -> tuple[C
 
 
 def confirm(
-    key: bytes, rules: OtpRules, ch: Challenge, *, code: str, operation: str,
-    params: dict[str, Any], now: datetime,
-) -> tuple[Challenge, str]:  # fmt: skip
+    key: bytes,
+    rules: OtpRules,
+    ch: Challenge,
+    *,
+    code: str,
+    operation: str,
+    params: dict[str, Any],
+    now: datetime,
+) -> tuple[Challenge, str]:
     """Apply one confirmation attempt: (new challenge, outcome); outcome ``confirmed`` or a
     stable error code from the state table above."""
     if ch.state == "confirmed":

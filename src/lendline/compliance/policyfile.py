@@ -56,8 +56,11 @@ def parse_policy(text: str) -> CompliancePolicy:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise RuleError(f"not valid YAML: {exc}", line=line + 1 if line is not None else None,
-                        code="invalid_policy") from None  # fmt: skip
+        raise RuleError(
+            f"not valid YAML: {exc}",
+            line=line + 1 if line is not None else None,
+            code="invalid_policy",
+        ) from None
     if not isinstance(doc, dict):
         raise RuleError("the policy file must be a mapping", code="invalid_policy")
     sources: dict[str, str] = {}
@@ -80,9 +83,11 @@ def parse_policy(text: str) -> CompliancePolicy:
         contact["quiet_start"] = _hhmm(q["value"].get("start"), "contact.quiet_hours.start")
         contact["quiet_end"] = _hhmm(q["value"].get("end"), "contact.quiet_hours.end")
     for name in (
-        "daily_unanswered_attempts_max", "daily_connected_collection_max",
-        "weekly_attempts_max", "weekly_connected_collection_max",
-    ):  # fmt: skip
+        "daily_unanswered_attempts_max",
+        "daily_connected_collection_max",
+        "weekly_attempts_max",
+        "weekly_connected_collection_max",
+    ):
         if (e := rule("contact", name)) is not None:
             contact[name] = _int(e["value"], f"contact.{name}")
     if (e := rule("contact", "do_not_call_purposes")) is not None:
@@ -108,14 +113,18 @@ def parse_policy(text: str) -> CompliancePolicy:
     }
     login_d = LoginRules()
     login = LoginRules(
-        ip_max_attempts=_int(_v(rule("login", "ip_max_attempts"), login_d.ip_max_attempts),
-                             "login.ip_max_attempts"),
-        ip_window_s=float(_int(_v(rule("login", "ip_window_s"), int(login_d.ip_window_s)),
-                               "login.ip_window_s")),
-        lock_after_failures=_int(_v(rule("login", "lock_after_failures"),
-                                    login_d.lock_after_failures), "login.lock_after_failures"),
+        ip_max_attempts=_int(
+            _v(rule("login", "ip_max_attempts"), login_d.ip_max_attempts), "login.ip_max_attempts"
+        ),
+        ip_window_s=float(
+            _int(_v(rule("login", "ip_window_s"), int(login_d.ip_window_s)), "login.ip_window_s")
+        ),
+        lock_after_failures=_int(
+            _v(rule("login", "lock_after_failures"), login_d.lock_after_failures),
+            "login.lock_after_failures",
+        ),
         lock_s=float(_int(_v(rule("login", "lock_s"), int(login_d.lock_s)), "login.lock_s")),
-    )  # fmt: skip
+    )
     return CompliancePolicy(
         contact=rules,
         rate_margin_pp=margin,

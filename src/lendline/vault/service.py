@@ -32,14 +32,23 @@ from lendline.compliance.scope import RowScope
 from lendline.domain.recording import RecordingInfo, RecordingMeta
 from lendline.errors import Conflict, NotFound
 from lendline.store.base import Database
+from lendline.store.models import AgentRow
 from lendline.store.models_compliance import RecordingRow
 from lendline.vault.blobs import BlobStore, BlobWriter
 from lendline.vault.keys import VaultKeys
 
 AUTH_FIELDS = (
-    "call_id", "kind", "customer_id", "agent_id", "caller_masked", "loan_id",
-    "started_at", "sample_rate_hz", "channels",
-)  # fmt: skip
+    "call_id",
+    "kind",
+    "customer_id",
+    "agent_id",
+    "team_id",
+    "caller_masked",
+    "loan_id",
+    "started_at",
+    "sample_rate_hz",
+    "channels",
+)
 
 
 def _iso(t: datetime) -> str:
@@ -73,14 +82,31 @@ class RecordingView:
     retain_until: datetime
     legal_hold: bool
     key_id: str
+    sample_rate_hz: int = 8000
+    channels: int = 2
 
 
 def view_of(r: RecordingRow) -> RecordingView:
     return RecordingView(
-        r.recording_id, r.call_id, r.kind, r.customer_id, r.agent_id, r.team_id,
-        r.caller_masked, r.loan_id, r.started_at, r.ended_at, r.duration_s, r.audio_bytes,
-        r.state, r.retain_until, r.legal_hold, r.key_id,
-    )  # fmt: skip
+        r.recording_id,
+        r.call_id,
+        r.kind,
+        r.customer_id,
+        r.agent_id,
+        r.team_id,
+        r.caller_masked,
+        r.loan_id,
+        r.started_at,
+        r.ended_at,
+        r.duration_s,
+        r.audio_bytes,
+        r.state,
+        r.retain_until,
+        r.legal_hold,
+        r.key_id,
+        r.sample_rate_hz,
+        r.channels,
+    )
 
 
 class VaultWriter:
@@ -162,6 +188,11 @@ class RecordingVault:
             paused_s=0.0,
             audio_bytes=0,
         )
+        if row.team_id is None and row.agent_id:
+            with self.db.session() as s:
+                row.team_id = s.scalar(
+                    select(AgentRow.team_id).where(AgentRow.agent_id == row.agent_id)
+                )
         kid, master = self.keys.keyring.active()
         row.key_id = kid
         header, dek = new_header(recording_id, meta_of_row(row), kid, master)

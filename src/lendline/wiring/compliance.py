@@ -94,17 +94,24 @@ def wire(container: Container) -> None:
             else OutboxSmsGateway(settings.data_dir / "sms_outbox")
         )
     sv["otp"] = OtpService(
-        db, clock, sv["sms"], derive_key(container.master_key, "lendline/otp/v1"), audit,
-        policy.otp, digest=container.field_cipher.digest,
-    )  # fmt: skip
+        db,
+        clock,
+        sv["sms"],
+        derive_key(container.master_key, "lendline/otp/v1"),
+        audit,
+        policy.otp,
+        digest=container.field_cipher.digest,
+    )
     sv["contact_policy"] = ContactPolicyService(db, clock, ContactPolicy(policy.contact), audit)
     sv["rate_review"] = RateReviewService(db, clock, container.bus, audit, policy.rate_margin_pp)
     sv["login_guard"] = LoginGuard(db, clock, audit, policy.login)
     sv["api_keys"] = ApiKeyService(db, clock, audit)
     keys = VaultKeys(
-        db, clock, container.master_key,
+        db,
+        clock,
+        container.master_key,
         settings.vault_keys_dir or settings.data_dir / "keys" / "vault",
-    )  # fmt: skip
+    )
     vault = RecordingVault(db, _blob_store(settings), keys, clock, policy.retention)
     sv["vault"] = vault
     sv["recording_sink"] = vault

@@ -113,9 +113,16 @@ class ApiKeyInfo:
 
 def _info(r: ApiKeyRow) -> ApiKeyInfo:
     return ApiKeyInfo(
-        r.key_id, r.name, r.role, tuple(x for x in r.scopes.split(",") if x), r.created_by,
-        r.created_at, r.expires_at, r.last_used_at, r.revoked_at is not None,
-    )  # fmt: skip
+        r.key_id,
+        r.name,
+        r.role,
+        tuple(x for x in r.scopes.split(",") if x),
+        r.created_by,
+        r.created_at,
+        r.expires_at,
+        r.last_used_at,
+        r.revoked_at is not None,
+    )
 
 
 class ApiKeyService:
@@ -157,9 +164,11 @@ class ApiKeyService:
             s.add(row)
             info = _info(row)
         self._audit.record(
-            actor=actor, action="apikeys.create", target=key_id,
+            actor=actor,
+            action="apikeys.create",
+            target=key_id,
             detail=f"{name}: role {role}, scopes {row.scopes}",
-        )  # fmt: skip
+        )
         return info, full
 
     def authenticate(self, key: str) -> Principal | None:

@@ -54,9 +54,13 @@ class ContactPolicyService:
                 ContactRecord(r.at, r.channel, r.direction, r.purpose, r.connected) for r in rows
             ]
             decision = self.policy.decide(
-                subject, purpose=purpose, now=now, history=history, party=party,
+                subject,
+                purpose=purpose,
+                now=now,
+                history=history,
+                party=party,
                 discusses_debt=discusses_debt,
-            )  # fmt: skip
+            )
             if store:
                 s.add(
                     ContactDecisionRow(

@@ -46,9 +46,16 @@ class OtpConfirmed:
 
 def _to_core(r: OtpChallengeRow) -> Challenge:
     return Challenge(
-        r.challenge_id, r.operation, r.params_digest, r.code_hash, r.state, r.attempts,
-        r.sends, r.sent_at, r.expires_at,
-    )  # fmt: skip
+        r.challenge_id,
+        r.operation,
+        r.params_digest,
+        r.code_hash,
+        r.state,
+        r.attempts,
+        r.sends,
+        r.sent_at,
+        r.expires_at,
+    )
 
 
 class OtpService:
@@ -122,9 +129,12 @@ class OtpService:
             actor=actor, action="otp.start", target=challenge_id, detail=f"{ch.operation}"
         )
         return OtpStarted(
-            challenge_id, ch.operation, mask_phone(phone_e164), ch.expires_at,
+            challenge_id,
+            ch.operation,
+            mask_phone(phone_e164),
+            ch.expires_at,
             self.rules.resend_interval_s,
-        )  # fmt: skip
+        )
 
     def resend(self, challenge_id: str, *, phone_e164: str, actor: str) -> OtpStarted:
         now = self._clock.now()
@@ -143,17 +153,23 @@ class OtpService:
             else:
                 outcome = "ok"
                 r.code_hash, r.sends, r.sent_at, r.expires_at = (
-                    ch.code_hash, ch.sends, ch.sent_at, ch.expires_at,
-                )  # fmt: skip
+                    ch.code_hash,
+                    ch.sends,
+                    ch.sent_at,
+                    ch.expires_at,
+                )
             operation, expires_at = r.operation, r.expires_at
         self._audit.record(actor=actor, action="otp.resend", target=challenge_id, outcome=outcome)
         if outcome != "ok":
             raise OtpError(f"resend refused: {outcome}", code=outcome)
         self._sms.send(phone_e164, self._text(operation, code))
         return OtpStarted(
-            challenge_id, operation, mask_phone(phone_e164), expires_at,
+            challenge_id,
+            operation,
+            mask_phone(phone_e164),
+            expires_at,
             self.rules.resend_interval_s,
-        )  # fmt: skip
+        )
 
     def confirm(
         self,
@@ -171,9 +187,14 @@ class OtpService:
             if r is None:
                 raise NotFound(f"no challenge {challenge_id}", code="otp_not_found")
             ch, outcome = core.confirm(
-                self._key, self.rules, _to_core(r), code=code, operation=str(operation),
-                params=params, now=now,
-            )  # fmt: skip
+                self._key,
+                self.rules,
+                _to_core(r),
+                code=code,
+                operation=str(operation),
+                params=params,
+                now=now,
+            )
             r.state, r.attempts = ch.state, ch.attempts
             if outcome == "confirmed":
                 r.confirmed_at = now

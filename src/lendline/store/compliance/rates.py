@@ -47,10 +47,19 @@ class RateReview:
 
 def _view(r: RateReviewRow) -> RateReview:
     return RateReview(
-        r.review_id, r.state, Decimal(r.contract_rate_pct), Decimal(r.offered_rate_pct),
-        Decimal(r.threshold_pct), r.maker, r.checker, r.customer_id, r.loan_id, r.call_id,
-        r.created_at, r.decided_at,
-    )  # fmt: skip
+        r.review_id,
+        r.state,
+        Decimal(r.contract_rate_pct),
+        Decimal(r.offered_rate_pct),
+        Decimal(r.threshold_pct),
+        r.maker,
+        r.checker,
+        r.customer_id,
+        r.loan_id,
+        r.call_id,
+        r.created_at,
+        r.decided_at,
+    )
 
 
 class RateReviewService:
@@ -135,9 +144,11 @@ class RateReviewService:
             r.decided_at = self._clock.now()
             view = _view(r)
         self._audit.record(
-            actor=checker, action="rate.approve" if approve else "rate.reject",
-            target=review_id, detail=note,
-        )  # fmt: skip
+            actor=checker,
+            action="rate.approve" if approve else "rate.reject",
+            target=review_id,
+            detail=note,
+        )
         return view
 
     def get(self, review_id: str) -> RateReview:
