@@ -12,11 +12,12 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from lendline.clock import SystemClock
 from lendline.compliance.retention import RetentionRules
@@ -34,6 +35,7 @@ SPAN_S = 3 * 365 * 86400  # three years of recordings
 
 def _seed(db: Database, rows: int, rng: random.Random, batch: int = 20_000) -> None:
     table = RecordingRow.__table__
+    assert isinstance(table, Table)
     customers = max(1, rows // 5)
     with db.engine.begin() as conn:
         for start in range(0, rows, batch):
@@ -69,7 +71,7 @@ def _seed(db: Database, rows: int, rng: random.Random, batch: int = 20_000) -> N
             conn.execute(insert(table), chunk)
 
 
-def _time(fn: Any, n: int) -> dict[str, float]:
+def _time(fn: Callable[[], object], n: int) -> dict[str, float]:
     samples = []
     for _ in range(n):
         t = time.perf_counter()
@@ -83,7 +85,7 @@ def _time(fn: Any, n: int) -> dict[str, float]:
     }
 
 
-def _fresh_pg() -> tuple[str, Any]:
+def _fresh_pg() -> tuple[str, Callable[[], None]]:
     import psycopg
 
     admin = os.environ.get("LENDLINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -91,7 +93,7 @@ def _fresh_pg() -> tuple[str, Any]:
 
     def run(sql: str) -> None:
         with psycopg.connect(admin, autocommit=True) as c:
-            c.execute(sql)  # type: ignore[arg-type]
+            c.execute(sql.encode())
 
     run(f'DROP DATABASE IF EXISTS "{name}"')
     run(f'CREATE DATABASE "{name}"')
@@ -101,7 +103,7 @@ def _fresh_pg() -> tuple[str, Any]:
 
 def run_vault_bench(*, rows: int, database_url: str = "", queries: int = 200) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="lendline-bench-vault-"))
-    cleanup: Any = None
+    cleanup: Callable[[], None] | None = None
     if database_url == "postgresql":
         database_url, cleanup = _fresh_pg()
     url = database_url or f"sqlite:///{tmp / 'bench.db'}"
@@ -128,7 +130,7 @@ def run_vault_bench(*, rows: int, database_url: str = "", queries: int = 200) ->
         def day() -> datetime:
             return T0 + timedelta(days=rng.randrange(3 * 365))
 
-        lookups = {
+        lookups: dict[str, Callable[[], object]] = {
             "by_call": lambda: vault.search(
                 scope=every, call_id=f"call-{rng.randrange(rows):012d}"
             ),
