@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -173,3 +174,4 @@ def run_vault_bench(*, rows: int, database_url: str = "", queries: int = 200) ->
         db.dispose()
         if cleanup:
             cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
