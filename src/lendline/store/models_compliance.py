@@ -71,6 +71,7 @@ class RecordingRow(Base):
     __table_args__ = (
         Index("ix_recordings_customer_started", "customer_id", "started_at"),
         Index("ix_recordings_agent_started", "agent_id", "started_at"),
+        Index("ix_recordings_team_started", "team_id", "started_at"),
     )
 
 
