@@ -108,7 +108,12 @@ def train(
     n_labels = len({e.label for e in examples})
     err.print(f"training [bold]{chosen}[/] on {len(examples)} utterances, {n_labels} intents")
     started = time.monotonic()
-    columns = (TextColumn("{task.description:>10}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())  # fmt: skip
+    columns = (
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err) as bar:
         tasks: dict[str, Any] = {}
 
