@@ -64,6 +64,9 @@ class Settings(BaseSettings):
 
     # --- dialogue ---
     nlu_model: str = Field("baseline", description="baseline | encoder | path to a trained model")
+    nlu_confidence_threshold: float = Field(
+        0.5, description="calibrated intent confidence below which the bot asks again"
+    )
     tts_engine: str = "espeak-ng"
     asr_engine: str = Field(
         "", description="empty = DTMF only; pocketsphinx | vosk | sherpa-onnx | funasr"
