@@ -15,12 +15,16 @@ from lendline.dialogue.nlu.api import (
     IntentPrediction,
     SlotResult,
 )
+from lendline.dialogue.nlu.gate import ConfidenceGate, GateAction, GateDecision
 from lendline.dialogue.nlu.registry import load_classifier
 from lendline.dialogue.nlu.slots import extract_slots
 
 __all__ = [
     "INTENTS",
     "SLOT_KEYS",
+    "ConfidenceGate",
+    "GateAction",
+    "GateDecision",
     "IntentClassifier",
     "IntentPrediction",
     "SlotResult",

@@ -8,7 +8,7 @@ L2-normalised 384-dim query embeddings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,9 +50,12 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     The engine is loaded lazily and never pickled: a saved model holds only ``weight``.
     """
 
+    BATCH = 64
+
     def __init__(self, weight: float = 1.0, threads: int = 1) -> None:
         self.weight = weight
         self.threads = threads
+        self.progress: Callable[[str, int, int], None] | None = None
 
     def fit(self, texts: Sequence[str], y: Any = None) -> SentenceEmbedder:
         return self
@@ -66,12 +69,21 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform(self, texts: Sequence[str]) -> NDArray[np.float32]:
         cleaned = [normalise(t) or "?" for t in texts]
-        vectors = np.asarray(self._engine().query(cleaned), dtype=np.float32)
-        return vectors.reshape(len(cleaned), EMBEDDING_DIM) * np.float32(self.weight)
+        engine = self._engine()
+        out = np.empty((len(cleaned), EMBEDDING_DIM), dtype=np.float32)
+        for start in range(0, len(cleaned), self.BATCH):
+            chunk = cleaned[start : start + self.BATCH]
+            out[start : start + len(chunk)] = np.asarray(engine.query(chunk)).reshape(
+                len(chunk), EMBEDDING_DIM
+            )
+            if self.progress is not None:
+                self.progress("embed", start + len(chunk), len(cleaned))
+        return out * np.float32(self.weight)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_engine_obj", None)
+        state["progress"] = None
         return state
 
 

@@ -1,0 +1,1 @@
+"""Adapters to the lender's systems (CRM, loan origination, risk, SMS gateway)."""
