@@ -73,9 +73,6 @@ class Settings(BaseSettings):
     )
     asr_model_path: Path | None = None
     funasr_url: str = ""
-    bot_confidence_threshold: float = Field(
-        0.5, description="NLU confidence (0..1) below which the bot asks again"
-    )
     flows_dir: Path | None = Field(None, description="extra/override flow YAML files")
     upload_link_base: str = Field(
         "https://lendline.local/upload", description="base URL of the SMS document-upload link"

@@ -200,11 +200,11 @@ class StoreBackend:
                 raise NotFound(f"no customer {customer_id!r}", code="customer_not_found")
             row.do_not_call = True
         policy = self.services.get("contact_policy")
-        for name in ("add_do_not_call", "set_do_not_call", "do_not_call"):
-            fn = getattr(policy, name, None) if policy is not None else None
-            if callable(fn):
-                fn(customer_id, source="bot", reference=conversation_id)
-                break
+        if policy is not None and hasattr(policy, "add_do_not_call"):
+            # the compliance list (audited); the column above works without it
+            policy.add_do_not_call(
+                customer_id, source="bot", reason=f"conversation {conversation_id}", actor="bot"
+            )
         self.bus.publish(
             ComplianceAlert(
                 at_s=self.clock.monotonic(),

@@ -98,7 +98,7 @@ def wire(container: Container) -> None:
         services=container.services,
     )
     understanding = container.services.get("nlu_understanding") or LazyUnderstanding(s.nlu_model)
-    engine = DialogueEngine(flows, understanding, backend, threshold=s.bot_confidence_threshold)
+    engine = DialogueEngine(flows, understanding, backend, threshold=s.nlu_confidence_threshold)
     repo = ConversationRepository(container.db, container.field_cipher)
     container.services["dialogue_backend"] = backend
     container.services["dialogue_engine"] = engine
