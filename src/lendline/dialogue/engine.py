@@ -351,6 +351,8 @@ class DialogueEngine:
         zh, en = "".join(out.zh), " ".join(out.en)
         text = zh if ctx.zh else en
         ctx.transcript.append({"role": "bot", "text": text})
+        if out.handoff is not None:  # the agent sees the bot's last words too
+            out.handoff.context["transcript"] = ctx.transcript[-40:]
         hint = InputHint()
         if ctx.stack and ctx.status == "active":
             st = self._state(ctx)

@@ -10,7 +10,7 @@ record of channel ``chat`` that is enqueued with the context for the agent's scr
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -128,7 +128,7 @@ class ConversationService:
         reply = self.engine.handle(ctx, UserInput(text=text, dtmf=dtmf))
         user_masked = ctx.transcript[-2]["text"] if len(ctx.transcript) >= 2 else ""
         if reply.handoff is not None:
-            self._hand_off(ctx, reply)
+            reply = self._hand_off(ctx, reply)
         self.store.save_turn(ctx, user_masked, reply, self.clock.now())
         self.bus.publish(
             BotTurn(
@@ -144,11 +144,12 @@ class ConversationService:
         )
         return reply
 
-    def _hand_off(self, ctx: ConversationContext, reply: Reply) -> None:
+    def _hand_off(self, ctx: ConversationContext, reply: Reply) -> Reply:
         """Queue the conversation for a human; the context travels with the call."""
         assert reply.handoff is not None
         h = reply.handoff
         center = self.services.get("call_center")
+        queue = h.queue
         if center is not None:
             try:
                 if ctx.call_id is None:
@@ -159,8 +160,13 @@ class ConversationService:
                         channel="chat",
                     )
                     ctx.call_id = call.call_id
+                    # a generic hand-off keeps the queue the routing rules chose for this
+                    # customer (e.g. collections for an overdue account)
+                    if h.queue == "general" and call.queue:
+                        queue = call.queue
                 h.context["call_id"] = ctx.call_id
-                center.enqueue(ctx.call_id, h.queue, context=h.context)
+                h.context["queue"] = queue
+                center.enqueue(ctx.call_id, queue, context=h.context)
             except LendlineError as exc:
                 # the record of the hand-off (conversation row, event) still stands
                 log.warning("handoff_enqueue_failed", error=exc.code, detail=mask_text(exc.detail))
@@ -169,10 +175,11 @@ class ConversationService:
                 at_s=self.clock.monotonic(),
                 conversation_id=ctx.conversation_id,
                 call_id=ctx.call_id,
-                queue=h.queue,
+                queue=queue,
                 context=h.context,
             )
         )
+        return replace(reply, handoff=replace(h, queue=queue))
 
     def summary(self, conversation_id: str) -> dict[str, Any]:
         """The conversation and its masked turns (``NotFound`` for an unknown id)."""

@@ -120,10 +120,13 @@ def test_handoff_reaches_the_call_center_with_context(world: Any) -> None:
     cid = _open(tc)["conversation_id"]
     r = _say(tc, cid, text="转人工")
     assert r["handoff"]["reason"] == "customer_request" and r["handoff"]["queue"] == "general"
-    center = c.services.get("call_center")
-    if center is not None:  # routing wired: a chat call waits in the queue with the context
-        call = center.get_call(r["handoff"]["call_id"])
-        assert call.state.value == "queued"
+    center = c.services["call_center"]  # a chat call waits in the queue with the context
+    call = center.get_call(r["handoff"]["call_id"])
+    assert call.state.value == "queued" and call.queue == "general"
+    assert call.context["reason"] == "customer_request"
+    assert [t["text"] for t in call.context["transcript"]][-2:] == ["转人工", r["reply"]]
+    assert call.context["intents"][0]["intent"] == "human_agent"
+    assert tc.get(f"/api/v1/conversations/{cid}").json()["handoff_queue"] == "general"
     r2 = tc.post(f"/api/v1/conversations/{cid}/messages", json={"text": "还在吗"})
     assert r2.status_code == 409 and r2.json()["error"] == "conversation_closed"
 
