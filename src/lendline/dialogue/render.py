@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import string
+from decimal import Decimal
 from typing import Any
 
 from lendline.compliance.masking import mask_id_number, mask_phone, mask_text
@@ -72,11 +73,27 @@ def prompt_values(slots: dict[str, Any], vars_: dict[str, Any], zh: bool) -> dic
         from lendline.dialogue.catalog import to_fen
 
         v["amount_yuan"] = yuan(to_fen(slots["amount"]))
+    if zh:  # 500000 → 50万, 335000 → 33.5万: how amounts are said in Chinese
+        for k, val in list(v.items()):
+            if k.endswith("_yuan"):
+                v[k] = wan(str(val))
     lang = "zh" if zh else "en"
     for k in list(v):
         if k.endswith(f"_{lang}"):
             v[k[: -len(lang) - 1]] = v[k]
     return v
+
+
+def wan(amount_yuan: str) -> str:
+    """Whole amounts of 10,000 yuan or more in 万 (``"335000"`` → ``"33.5万"``)."""
+    try:
+        d = Decimal(amount_yuan)
+    except ArithmeticError:
+        return amount_yuan
+    if d < 10000 or d % 100 != 0:
+        return amount_yuan
+    w = d / 10000
+    return f"{w.normalize():f}万"
 
 
 def mask_slot(key: str, value: Any) -> Any:
