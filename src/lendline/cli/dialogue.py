@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -31,7 +32,9 @@ def _story_files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def run_stories(files: list[Path], nlu: str, name: str | None = None) -> list[Any]:
+def run_stories(
+    files: list[Path], nlu: str, name: str | None = None, turn_ms: list[float] | None = None
+) -> list[Any]:
     from lendline.cli.dialogue_world import StoryWorld
     from lendline.dialogue.stories import load_stories, run_story
     from lendline.logging import configure_logging
@@ -46,6 +49,8 @@ def run_stories(files: list[Path], nlu: str, name: str | None = None) -> list[An
                 if name and name not in str(story.get("name", "")):
                     continue
                 results.append(run_story(story, f.name, world, world))
+        if turn_ms is not None:
+            turn_ms.extend(world.turn_ms)
         return results
     finally:
         world.close()
@@ -204,7 +209,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from lendline.dialogue.talktime import rate_tts_seconds, summary, talk_time
 
         t0 = time.monotonic()
-        results = run_stories(_story_files(files or [DEFAULT_STORIES]), nlu)
+        turn_ms: list[float] = []
+        results = run_stories(_story_files(files or [DEFAULT_STORIES]), nlu, turn_ms=turn_ms)
         tts: Any = EspeakTimer() if shutil.which("espeak-ng") else rate_tts_seconds
         done = [r for r in results if r.completed]
         times = [talk_time(r.bot, r.user, tts, r.language[:2]) for r in done]
@@ -219,6 +225,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "tts": "espeak-ng (measured per prompt)" if shutil.which("espeak-ng") else "rate",
             **summary(times),
             "by_task": {k: summary(v) for k, v in sorted(by_task.items())},
+            "turn_ms_median": round(statistics.median(turn_ms), 1) if turn_ms else None,
+            "turn_ms_p95": round(sorted(turn_ms)[int(0.95 * (len(turn_ms) - 1))], 1)
+            if turn_ms
+            else None,
             "wall_s": round(time.monotonic() - t0, 1),
         }
         if as_json:
@@ -251,6 +261,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "vs_seed_ai",
             "vs_seed_human",
             "tts",
+            "turn_ms_median",
+            "turn_ms_p95",
             "wall_s",
         )
         for k in keys:
