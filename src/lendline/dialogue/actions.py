@@ -52,7 +52,9 @@ def _today(ctx: ConversationContext) -> date:
 
 
 def _me(ctx: ConversationContext, b: DialogueBackend) -> CustomerFacts | None:
-    return b.customer(ctx.customer_id) if ctx.customer_id else None
+    """The verified caller's record. Account data is never read for an unverified caller,
+    whatever a flow file says (flows verify first; this is the second lock)."""
+    return b.customer(ctx.customer_id) if ctx.customer_id and ctx.verified else None
 
 
 def verify_identity(
@@ -281,7 +283,7 @@ def stop_calling(
 def send_upload_link(
     ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
 ) -> ActionResult:
-    c = _me(ctx, b)
+    c = b.customer(ctx.customer_id) if ctx.customer_id else None  # only texted, never read out
     phone = c.phone_e164 if c is not None else (ctx.caller_phone or ctx.slots.get("phone"))
     if not phone:
         return ActionResult("no_phone")

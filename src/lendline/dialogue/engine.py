@@ -307,6 +307,9 @@ class DialogueEngine:
             if st.end == "conversation":
                 ctx.status, ctx.stack = "ended", []
                 return
+            if st.end == "abort":  # e.g. the caller gave up verifying: drop the caller flow too
+                ctx.stack = [Frame("main", "anything_else")]
+                continue
             if st.end == "flow":
                 done = ctx.stack.pop()
                 if done.flow not in ctx.completed:

@@ -20,7 +20,8 @@ from slots and action results), ``slot`` (fill it from NLU, ``choices`` keywords
 ``dtmf`` keys, then go to ``next``), ``free_text`` (store the caller's words under this
 name), ``on_intent`` (intent → state), ``action`` + ``args`` + ``on`` (outcome → state,
 ``"*"`` = any), ``subflow`` (run another flow, then ``next``), ``handoff``
-(``{queue, reason}``), ``end`` (``true`` = end this flow, ``conversation`` = hang up),
+(``{queue, reason}``), ``end`` (``true`` = end this flow, ``abort`` = end it and the flows
+that called it, back to main; ``conversation`` = hang up),
 ``skip_if`` (conditions: ``verified``, ``customer_known``, ``slot:<name>``),
 ``max_misses`` (default 2), ``dtmf_digits`` (max length of a digit string).
 
@@ -87,7 +88,7 @@ class State:
     action: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     on: dict[str, str] = field(default_factory=dict)
-    end: str | None = None  # None | "flow" | "conversation"
+    end: str | None = None  # None | "flow" | "abort" (this flow and its callers) | "conversation"
     handoff: tuple[str, str] | None = None  # (queue, reason)
     subflow: str | None = None
     free_text: str | None = None
@@ -220,10 +221,10 @@ def _state(name: str, n: _Node, actions: Iterable[str] | None, line: int) -> Sta
         e = m["end"].value
         if e is True:
             kw["end"] = "flow"
-        elif e == "conversation":
-            kw["end"] = "conversation"
+        elif e in ("conversation", "abort"):
+            kw["end"] = e
         else:
-            raise RuleError("end must be true or 'conversation'", line=m["end"].line)
+            raise RuleError("end must be true, 'abort' or 'conversation'", line=m["end"].line)
     if "handoff" in m:
         h = _map(m["handoff"], "handoff")
         if "queue" not in h or "reason" not in h:
