@@ -164,3 +164,25 @@ def test_rbac(world: Any, tmp_path: Path) -> None:
     tc.headers.update(login(tc, "auditor"))
     assert tc.post("/api/v1/conversations", json={}).status_code == 403
     assert tc.get(f"/api/v1/conversations/{cid}").status_code == 200
+
+
+def test_a_channel_with_an_api_key(world: Any) -> None:
+    tc, c, _ = world
+    _info, key = c.services["api_keys"].create(
+        name="web chat",
+        role="agent",
+        scopes=["conversations.create", "conversations.message"],
+        actor="sup",
+    )
+    tc.headers.clear()
+    tc.cookies.clear()
+    h = {"X-API-Key": key}
+    r = tc.post("/api/v1/conversations", json={"channel": "web"}, headers=h)
+    assert r.status_code == 201
+    cid = r.json()["conversation_id"]
+    m = tc.post(f"/api/v1/conversations/{cid}/messages", json={"text": "需要什么材料"}, headers=h)
+    assert m.status_code == 200 and m.json()["state"] == "required_documents.ask_type"
+    # neither the key's role nor its scopes allow reading transcripts
+    assert tc.get(f"/api/v1/conversations/{cid}", headers=h).status_code == 403
+    bad = tc.post("/api/v1/conversations", json={}, headers={"X-API-Key": key + "x"})
+    assert bad.status_code == 401 and bad.json()["error"] == "invalid_api_key"
