@@ -9,7 +9,9 @@ record of channel ``chat`` that is enqueued with the context for the agent's scr
 
 from __future__ import annotations
 
+import threading
 import uuid
+import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -73,6 +75,12 @@ class ConversationService:
         self.engine, self.store, self.customers = engine, store, customers
         self.clock, self.bus, self.tz = clock, bus, ZoneInfo(timezone)
         self.services = services if services is not None else {}
+        # one turn at a time per conversation (HTTP handlers run in a thread pool): a turn
+        # loads the context, runs the engine and saves it; two at once would lose one
+        self._locks = [threading.Lock() for _ in range(64)]
+
+    def _lock(self, conversation_id: str) -> threading.Lock:
+        return self._locks[zlib.crc32(conversation_id.encode()) % len(self._locks)]
 
     def _today(self) -> str:
         return self.clock.now().astimezone(self.tz).date().isoformat()
@@ -123,6 +131,10 @@ class ConversationService:
             )
         if len(dtmf) > MAX_DTMF_CHARS or any(ch not in "0123456789*#" for ch in dtmf):
             raise ValidationError("DTMF keys are 0-9, * and #", field="dtmf", code="invalid_dtmf")
+        with self._lock(conversation_id):
+            return self._turn(conversation_id, text, dtmf)
+
+    def _turn(self, conversation_id: str, text: str, dtmf: str) -> Reply:
         ctx = self.store.load(conversation_id)
         ctx.today = self._today()
         reply = self.engine.handle(ctx, UserInput(text=text, dtmf=dtmf))

@@ -186,3 +186,35 @@ def test_a_channel_with_an_api_key(world: Any) -> None:
     assert tc.get(f"/api/v1/conversations/{cid}", headers=h).status_code == 403
     bad = tc.post("/api/v1/conversations", json={}, headers={"X-API-Key": key + "x"})
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_api_key"
+
+
+def test_concurrent_turns_on_one_conversation_are_all_kept(world: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    tc, c, _ = world
+    svc = c.services["dialogue"]
+    cid = svc.start().conversation_id
+    # three silences at once: with a lost update two would both count "first silence"
+    with ThreadPoolExecutor(3) as pool:
+        replies = list(pool.map(lambda _: svc.message(cid, text=""), range(3)))
+    turns = tc.get(f"/api/v1/conversations/{cid}").json()["turns"]
+    assert [t["seq"] for t in turns] == [0, 1, 2, 3]
+    assert sum(r.ended for r in replies) == 1  # the third silence in a row ends it
+
+
+def test_a_stale_copy_is_refused_by_the_store(world: Any) -> None:
+    from lendline.dialogue.model import UserInput
+    from lendline.errors import Conflict
+
+    _tc, c, _ = world
+    svc = c.services["dialogue"]
+    cid = svc.start().conversation_id
+    a, b = svc.store.load(cid), svc.store.load(cid)  # two nodes read the same turn
+    a.today = b.today = "2026-11-27"
+    ra = svc.engine.handle(a, UserInput(text="我想贷款"))
+    svc.store.save_turn(a, "我想贷款", ra, c.clock.now())
+    rb = svc.engine.handle(b, UserInput(text="我要投诉"))
+    with pytest.raises(Conflict) as ei:
+        svc.store.save_turn(b, "我要投诉", rb, c.clock.now())
+    assert ei.value.code == "conversation_busy"
+    assert svc.store.load(cid).where == "product_enquiry.ask_type"
