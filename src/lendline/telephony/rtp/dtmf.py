@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from lendline.errors import LocalProtocolError, RemoteProtocolError
+from lendline.telephony.rtp.packet import seq_delta
 
 DTMF_EVENTS = "0123456789*#ABCD"
 _PAYLOAD = struct.Struct("!BBH")
@@ -57,20 +58,44 @@ class DtmfDigit:
 class DtmfReceiver:
     """Turns telephone-event packets into key presses, once per tone.
 
-    A tone is keyed by ``(ssrc, rtp timestamp)``; retransmitted and repeated end packets of
-    a tone already reported are ignored. Remembers the last 32 tones.
+    A tone is keyed by ``(ssrc, rtp timestamp)``; its repeated packets and retransmitted end
+    packets are ignored, as are late packets of the last 32 tones. A tone that has ended
+    and then starts again with the same timestamp (a sender replaying a recorded key press,
+    as SIPp does with its pcaps) is a new key press.
     """
 
     def __init__(self) -> None:
         self._seen: deque[tuple[int, int]] = deque(maxlen=32)
+        self._key: tuple[int, int] | None = None
+        self._ended = False
+        self._end_seq: int | None = None
 
-    def feed(self, ssrc: int, timestamp: int, payload: bytes) -> DtmfDigit | None:
+    def feed(
+        self, ssrc: int, timestamp: int, payload: bytes, sequence: int | None = None
+    ) -> DtmfDigit | None:
         """Feed one telephone-event payload; a new key press, or ``None``."""
         ev = TelephoneEvent.parse(payload)
+        if ev.digit is None:
+            return None
         key = (ssrc, timestamp)
-        if ev.digit is None or key in self._seen:
+        if key == self._key:
+            restarted = (
+                self._ended
+                and not ev.end
+                and sequence is not None
+                and self._end_seq is not None
+                and seq_delta(sequence, self._end_seq) > 0
+            )
+            if not restarted:
+                if ev.end and not self._ended:
+                    self._ended, self._end_seq = True, sequence
+                return None
+        elif key in self._seen:
             return None
         self._seen.append(key)
+        self._key = key
+        self._ended = ev.end
+        self._end_seq = sequence if ev.end else None
         return DtmfDigit(digit=ev.digit, timestamp=timestamp, ssrc=ssrc)
 
 
