@@ -38,7 +38,9 @@ def test_sender_packets_follow_rfc4733() -> None:
 def test_receiver_reports_each_tone_once_even_without_its_start() -> None:
     rx = DtmfReceiver()
     got = []
-    for seq, p in enumerate(dtmf_packets("1", 100) + dtmf_packets("1", 2000)[3:] + dtmf_packets("9", 4000)):
+    for seq, p in enumerate(
+        dtmf_packets("1", 100) + dtmf_packets("1", 2000)[3:] + dtmf_packets("9", 4000)
+    ):
         d = rx.feed(7, p.timestamp, p.payload, seq)
         if d:
             got.append(d.digit)

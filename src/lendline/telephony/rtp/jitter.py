@@ -4,7 +4,7 @@
 ``pop`` is called once per playout tick and gives the next frame or ``None`` (a gap the
 caller conceals). The target depth follows the measured interarrival jitter::
 
-    target_frames = clamp(ceil((jitter_ms * 3 + frame_ms) / frame_ms), min_frames, max_frames)
+    target_frames = clamp(1 + ceil(3 × jitter_ms / frame_ms), min_frames, max_frames)
 
 State table::
 
@@ -62,7 +62,7 @@ class JitterBuffer:
 
     @property
     def target_frames(self) -> int:
-        want = math.ceil((self._jitter_ms * 3 + self.frame_ms) / self.frame_ms)
+        want = 1 + math.ceil(3 * self._jitter_ms / self.frame_ms - 1e-6)
         return max(self.min_frames, min(self.max_frames, want))
 
     @property

@@ -95,6 +95,8 @@ class RtpStream:
         self._last_sr_arrival_s = 0.0
         self._next_rtcp_s: float | None = None
         self._remote: RtcpReport | None = None
+        self._remote_arrival_s = 0.0
+        self._rtt_pending = False
         self._rtt_ms: float | None = None
         self._silence = bytes([g711.silence_byte(self.codec)]) * self.samples_per_frame
 
@@ -179,6 +181,8 @@ class RtpStream:
             for block in r.blocks:
                 if block.ssrc == self.ssrc:
                     self._remote = r
+                    self._remote_arrival_s = arrival_s
+                    self._rtt_pending = True
         return reports
 
     def rtt_from_block(self, last_sr: int, dlsr: int, ntp_now_s: float) -> float | None:
@@ -202,10 +206,14 @@ class RtpStream:
         if now_s < self._next_rtcp_s:
             return None
         self._next_rtcp_s += self.rtcp_interval_s
-        if self._remote is not None:
+        if self._remote is not None and self._rtt_pending:
+            self._rtt_pending = False
+            ntp_at_arrival = ntp_s - (now_s - self._remote_arrival_s)
             for block in self._remote.blocks:
                 if block.ssrc == self.ssrc:
-                    rtt = self.rtt_from_block(block.last_sr, block.delay_since_last_sr, ntp_s)
+                    rtt = self.rtt_from_block(
+                        block.last_sr, block.delay_since_last_sr, ntp_at_arrival
+                    )
                     self._rtt_ms = rtt if rtt is not None else self._rtt_ms
         return self.build_report(now_s, ntp_s)
 
@@ -214,7 +222,7 @@ class RtpStream:
         if self._rx is not None:
             dlsr = 0
             if self._last_sr_mid:
-                dlsr = int((now_s - self._last_sr_arrival_s) * 65536)
+                dlsr = max(0, int((now_s - self._last_sr_arrival_s) * 65536))
             blocks.append(self._rx.report(self._last_sr_mid, dlsr))
         if self.packets_sent:
             info = SenderInfo(ntp_s, self._ts, self.packets_sent, self.octets_sent)
