@@ -67,9 +67,11 @@ class MusicOnHold:
         self._pos = 0
 
     def read(self, samples: int) -> Int16Array:
-        idx = (np.arange(samples) + self._pos) % len(self._loop)
-        self._pos = (self._pos + samples) % len(self._loop)
-        out: Int16Array = self._loop[idx]
+        start, n = self._pos, len(self._loop)
+        self._pos = (start + samples) % n
+        if start + samples <= n:
+            return self._loop[start : start + samples]
+        out: Int16Array = self._loop[(np.arange(samples) + start) % n]
         return out
 
 

@@ -238,9 +238,10 @@ class MediaSession:
         self.endpoint.send(self.stream.send_frame(out))
         if self._tap is not None:
             self._tap.add(self._rx, out, FRAME)
-        rtcp = self.stream.rtcp_due(now_s, self._ntp())
-        if rtcp is not None:
-            self.endpoint.send_rtcp(rtcp)
+        if self.stream.rtcp_is_due(now_s):
+            rtcp = self.stream.rtcp_due(now_s, self._ntp())
+            if rtcp is not None:
+                self.endpoint.send_rtcp(rtcp)
 
     def _next_out(self) -> Int16Array | None:
         pb = self._playback

@@ -14,6 +14,7 @@ runs through silence and DTMF); a DTMF tone keeps the timestamp of its start (RF
 from __future__ import annotations
 
 import secrets
+import struct
 from collections import deque
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from lendline.telephony.rtp.rtcp import (
 from lendline.telephony.rtp.stats import ReceptionStats
 
 Int16Array = g711.Int16Array
+_HEAD = struct.Struct("!BBHII")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,18 +136,21 @@ class RtpStream:
                 dt.marker,
             )
             self._marker_next = True
-        else:
+        else:  # the hot path: pack the header directly, no packet object
             payload = self._silence if pcm is None else g711.encode(pcm, self.codec)
-            pkt = RtpPacket(
-                self.payload_type, self._seq, self._ts, self.ssrc, payload, self._marker_next
-            )
+            b1 = self.payload_type | (0x80 if self._marker_next else 0)
+            data = _HEAD.pack(0x80, b1, self._seq, self._ts, self.ssrc) + payload
             self._marker_next = False
+            self._advance(len(payload))
+            return data
+        self._advance(len(pkt.payload))
+        return pkt.serialize()
+
+    def _advance(self, payload_bytes: int) -> None:
         self._seq = (self._seq + 1) & 0xFFFF
         self._ts = (self._ts + self.samples_per_frame) & 0xFFFFFFFF
-        data = pkt.serialize()
         self.packets_sent += 1
-        self.octets_sent += len(pkt.payload)
-        return data
+        self.octets_sent += payload_bytes
 
     @property
     def sending_dtmf(self) -> bool:
@@ -198,6 +203,10 @@ class RtpStream:
         return None if frame is None else g711.decode(frame, self.codec)
 
     # ---- RTCP ----------------------------------------------------------------------
+    def rtcp_is_due(self, now_s: float) -> bool:
+        """Cheap check before building a report (the NTP time is not needed to ask)."""
+        return self._next_rtcp_s is None or now_s >= self._next_rtcp_s
+
     def rtcp_due(self, now_s: float, ntp_s: float) -> bytes | None:
         """An SR (if we sent) or RR every ``rtcp_interval_s``; ``None`` when not yet due."""
         if self._next_rtcp_s is None:
