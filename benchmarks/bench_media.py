@@ -1,4 +1,4 @@
-"""Media load benchmark; same as ``lendline bench media`` (run: python benchmarks/bench_media.py)."""
+"""Media load benchmark, same as ``lendline bench media``: python benchmarks/bench_media.py."""
 
 from __future__ import annotations
 
