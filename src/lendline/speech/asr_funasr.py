@@ -99,5 +99,8 @@ class FunAsrClient:
         self.url = url
         self.timeout_s = timeout_s
 
+    def supports(self, lang: str) -> bool:
+        return True  # the server's model decides; FunASR models are zh / zh-en
+
     def open_stream(self, *, lang: str = "zh", phrases: Sequence[str] = ()) -> _FunAsrStream:
         return _FunAsrStream(self.url, self.timeout_s, phrases)

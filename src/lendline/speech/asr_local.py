@@ -53,6 +53,9 @@ class VoskAsr:
         self._vosk = vosk
         self._model = vosk.Model(str(model_path))
 
+    def supports(self, lang: str) -> bool:
+        return True  # the model the user supplied decides the language
+
     def open_stream(self, *, lang: str = "zh", phrases: Sequence[str] = ()) -> _VoskStream:
         args = [self._model, 8000.0]
         if phrases:
@@ -108,6 +111,9 @@ class SherpaOnnxAsr:
             sample_rate=16000,
             feature_dim=80,
         )
+
+    def supports(self, lang: str) -> bool:
+        return True  # the model the user supplied decides the language
 
     def open_stream(self, *, lang: str = "zh", phrases: Sequence[str] = ()) -> _SherpaStream:
         return _SherpaStream(self._recognizer)

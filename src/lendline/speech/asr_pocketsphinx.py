@@ -77,6 +77,9 @@ class PocketsphinxAsr:
             decoder.activate_search("menu")
         return decoder
 
+    def supports(self, lang: str) -> bool:
+        return lang.lower().startswith("en")
+
     def open_stream(self, *, lang: str = "en", phrases: Sequence[str] = ()) -> _Stream:
         if not lang.lower().startswith("en"):
             raise ConfigError("the bundled pocketsphinx model is English only", code="asr_lang")
