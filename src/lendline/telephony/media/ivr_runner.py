@@ -39,7 +39,8 @@ from lendline.telephony.rtp.g711 import Int16Array
 log = structlog.get_logger(__name__)
 ENGLISH_PHRASES = (
     "agent", "operator", "speak to an agent", "product", "products", "loan", "repayment",
-    "repay", "status", "application status", "one", "two", "three", "zero", "yes", "no",
+    "repay", "status", "application status", "yes", "no",
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
 )  # fmt: skip
 
 
