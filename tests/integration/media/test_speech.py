@@ -20,7 +20,10 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="esp
 
 def _phonemes(voice: str, text: str) -> str:
     out = subprocess.run(
-        ["espeak-ng", "-q", "-x", "-v", voice, "--", text], capture_output=True, text=True, check=True
+        ["espeak-ng", "-q", "-x", "-v", voice, "--", text],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout
 

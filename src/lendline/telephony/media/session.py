@@ -319,11 +319,11 @@ class MediaSession:
         self._hold = None
 
     # ---- DTMF ----------------------------------------------------------------------
-    def send_dtmf(self, digits: str) -> None:
-        """Send key presses to the peer as RFC 4733 events."""
+    def send_dtmf(self, digits: str, *, duration_ms: int = 160) -> None:
+        """Send key presses to the peer as RFC 4733 events (``duration_ms`` each)."""
         if self.stream is None:
             raise Conflict("media session is not connected", code="media_not_connected")
-        self.stream.send_dtmf(digits)
+        self.stream.send_dtmf(digits, duration_ms=duration_ms)
 
     @property
     def pending_digits(self) -> str:
