@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     )
     asr_model_path: Path | None = None
     funasr_url: str = ""
+    flows_dir: Path | None = Field(None, description="extra/override flow YAML files")
+    upload_link_base: str = Field(
+        "https://lendline.local/upload", description="base URL of the SMS document-upload link"
+    )
 
     # --- compliance ---
     master_key: str = Field("", description="base64 32-byte master key; empty = key file")

@@ -71,6 +71,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "apikeys.manage": frozenset({D}),
     "users.unlock": frozenset({D}),
     # --- dialogue ---
+    "conversations.create": frozenset({A, L, S, D}),  # channels use an API key of such a role
+    "conversations.message": frozenset({A, L, S, D}),
+    "conversations.read": frozenset({L, S, C, D}),
     # --- desktop ---
     # --- telephony ---
 }
