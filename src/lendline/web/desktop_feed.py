@@ -243,7 +243,7 @@ def _weighted_sl(queues: list[dict[str, Any]]) -> float:
     weighted: float = sum(
         q["service_level"] * (q.get("answered", 0) + q.get("abandoned", 0)) for q in queues
     )
-    return weighted / total
+    return float(weighted / total)
 
 
 def _now() -> str:
