@@ -74,7 +74,7 @@ async def test_stale_pop_is_dropped_when_the_agent_moved_on() -> None:
 
 
 async def test_bot_context_from_handoff_reaches_the_pop() -> None:
-    cc, hub, feed = _setup()
+    cc, hub, _feed = _setup()
     a1, _ = hub.subscribe(frozenset({agent_topic("agent01")}))
     cc.bus.publish(
         BotHandoff(
