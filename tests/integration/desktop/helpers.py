@@ -14,7 +14,7 @@ def general_queue_customer(container: Container, *, with_flags: bool = True) -> 
         rows = s.scalars(select(CustomerRow).order_by(CustomerRow.customer_id)).all()
         for r in rows:
             big_first = r.loan_amount_fen > 100_000_00 and r.first_call
-            if r.overdue_days == 0 and not big_first and bool(r.risk_flags) == with_flags:
-                if r.loans:
-                    return r
+            flags_ok = bool(r.risk_flags) == with_flags
+            if r.overdue_days == 0 and not big_first and flags_ok and r.loans:
+                return r
     raise AssertionError("no suitable demo customer")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
+from starlette.websockets import WebSocketDisconnect
 
 from lendline.app import Container, build_container
 from lendline.demo.seed import seed_demo_data
@@ -129,9 +130,12 @@ def test_wallboard_push_and_permissions(env: tuple[Container, TestClient]) -> No
 
 def test_socket_refuses_anonymous_and_pages_are_served(env: tuple[Container, TestClient]) -> None:
     _c, client = env
-    with pytest.raises(Exception):  # noqa: B017 - closed during the handshake
-        with client.websocket_connect("/ws/desktop?token=forged") as ws:
-            ws.receive_json()
+    with (
+        pytest.raises(WebSocketDisconnect) as exc,
+        client.websocket_connect("/ws/desktop?token=forged") as ws,
+    ):
+        ws.receive_json()
+    assert exc.value.code == 4401
     for page in ("/agent", "/supervisor"):
         r = client.get(page)
         assert r.status_code == 200 and 'data-testid="' in r.text
