@@ -138,7 +138,9 @@ function onMessage(msg) {
     case "agent.reservation_timed_out": if (S.call && d.call_id === S.call.call_id) { hideOffer(); S.call = null; clearPop(); } break;
     case "agent.state_changed":
       setState(d.new);
-      if (["available", "break", "offline"].includes(d.new) && S.call && !S.call.answered) { hideOffer(); S.call = null; clearPop(); }
+      if (["available", "break", "offline"].includes(d.new) && S.call && (!S.call.answered || S.call.ended)) {
+        hideOffer(); S.call = null; clearPop(); $("#wrapup").hidden = true;
+      }
       break;
     case "transfer.consult": toast(`${t("consult_from")} ${d.from_agent}: ${d.note || ""}`); break;
   }
