@@ -27,6 +27,8 @@ from lendline.store.models import ContactRow, CustomerRow, LoanAccountRow, Repay
 class BuiltinCustomers:
     """CRM on the ``customers`` and ``contacts`` tables."""
 
+    local = True  # the screen pop may call the ``*_sync`` methods in one worker thread
+
     def __init__(self, db: Database, cipher: FieldCipher) -> None:
         self.db = db
         self.cipher = cipher
@@ -83,6 +85,8 @@ class BuiltinCustomers:
 
 class BuiltinLoans:
     """Loan origination on the ``loan_accounts`` and ``repayments`` tables."""
+
+    local = True
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -141,6 +145,8 @@ class BuiltinLoans:
 
 class BuiltinRisk:
     """Risk engine on the ``customers.risk_flags`` column."""
+
+    local = True
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,15 +149,31 @@ class ScreenPopAssembler:
         self.connectors = connectors
         self.deadline_s = deadline_s
 
-    def _jobs(self, customer_id: str) -> dict[str, Coroutine[Any, Any, Any]]:
+    def _jobs(self, customer_id: str) -> dict[asyncio.Future[Any], list[str]]:
+        """One task per remote part; every local part (``local = True``: lendline's own
+        tables) fetched together in a single worker thread, so a pop costs one hop."""
         c = self.connectors
-        return {
-            "customer": c.customers.profile(customer_id),
-            "loans": c.loans.loans(customer_id),
-            "repayments": c.loans.repayments(customer_id),
-            "risk": c.risk.risk(customer_id),
-            "contacts": c.customers.contacts(customer_id),
+        specs: dict[str, tuple[Any, str]] = {
+            "customer": (c.customers, "profile"),
+            "loans": (c.loans, "loans"),
+            "repayments": (c.loans, "repayments"),
+            "risk": (c.risk, "risk"),
+            "contacts": (c.customers, "contacts"),
         }
+        local = {
+            part: getattr(obj, f"{method}_sync")
+            for part, (obj, method) in specs.items()
+            if getattr(obj, "local", False)
+        }
+        tasks: dict[asyncio.Future[Any], list[str]] = {}
+        if local:
+            tasks[asyncio.ensure_future(asyncio.to_thread(_run_local, local, customer_id))] = list(
+                local
+            )
+        for part, (obj, method) in specs.items():
+            if part not in local:
+                tasks[asyncio.ensure_future(getattr(obj, method)(customer_id))] = [part]
+        return tasks
 
     async def assemble(
         self, call: Call, agent_id: str, *, on_late: LateHandler | None = None
@@ -185,14 +201,13 @@ class ScreenPopAssembler:
     async def _gather(
         self, pop: dict[str, Any], customer_id: str, on_late: LateHandler | None
     ) -> None:
-        tasks = {asyncio.ensure_future(co): part for part, co in self._jobs(customer_id).items()}
+        tasks = self._jobs(customer_id)
         done, pending = await asyncio.wait(tasks, timeout=self.deadline_s)
         for task in done:
-            part = tasks[task]
-            exc = task.exception()
-            if exc is None:
-                _apply(pop, part, task.result())
-            else:
+            for part, value, exc in _outcomes(task, tasks[task]):
+                if exc is None:
+                    _apply(pop, part, value)
+                    continue
                 code = exc.code if isinstance(exc, LendlineError) else "upstream_error"
                 if isinstance(exc, NotFound):
                     code = "not_found"
@@ -200,24 +215,60 @@ class ScreenPopAssembler:
                     log.warning("connector_crashed", part=part, error=type(exc).__name__)
                 pop["missing"].append(_missing(part, code))
         for task in pending:
-            part = tasks[task]
-            pop["missing"].append(_missing(part, "timeout"))
+            for part in tasks[task]:
+                pop["missing"].append(_missing(part, "timeout"))
             if on_late is not None:
-                task.add_done_callback(_late_callback(part, on_late))
+                task.add_done_callback(_late_callback(tasks[task], on_late))
             else:
                 task.cancel()
         pop["missing"].sort(key=lambda m: m["part"])
 
 
-def _late_callback(part: str, on_late: LateHandler) -> Callable[[asyncio.Future[Any]], None]:
+def _run_local(fetchers: dict[str, Callable[[str], Any]], customer_id: str) -> dict[str, Any]:
+    """Run the local fetchers one after another in this (worker) thread."""
+    out: dict[str, Any] = {}
+    for part, fetch in fetchers.items():
+        try:
+            out[part] = fetch(customer_id)
+        except Exception as exc:
+            out[part] = _Failed(exc)
+    return out
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _outcomes(
+    task: asyncio.Future[Any], parts: list[str]
+) -> list[tuple[str, Any, BaseException | None]]:
+    """(part, value, error) for each part a finished task carried."""
+    exc = task.exception()
+    if exc is not None:
+        return [(p, None, exc) for p in parts]
+    result = task.result()
+    if not isinstance(result, dict):  # a remote part (records or lists, never a dict)
+        return [(parts[0], result, None)]
+    out: list[tuple[str, Any, BaseException | None]] = []
+    for p in parts:
+        v = result[p]
+        out.append((p, None, v.exc) if isinstance(v, _Failed) else (p, v, None))
+    return out
+
+
+def _late_callback(parts: list[str], on_late: LateHandler) -> Callable[[asyncio.Future[Any]], None]:
     def done(task: asyncio.Future[Any]) -> None:
-        if task.cancelled() or task.exception() is not None:
+        if task.cancelled():
             return
-        partial: dict[str, Any] = {}
-        _apply(partial, part, task.result())
-        late = asyncio.ensure_future(on_late(part, partial))
-        _LATE.add(late)
-        late.add_done_callback(_LATE.discard)
+        for part, value, exc in _outcomes(task, parts):
+            if exc is not None:
+                continue
+            partial: dict[str, Any] = {}
+            _apply(partial, part, value)
+            late = asyncio.ensure_future(on_late(part, partial))
+            _LATE.add(late)
+            late.add_done_callback(_LATE.discard)
 
     return done
 

@@ -177,7 +177,8 @@ class DesktopFeed:
     async def _flush_wallboard(self) -> None:
         await asyncio.sleep(self.wallboard_interval_s)
         self._wallboard_due = False
-        snap = self.wallboard()
+        # 1,000 agents make a large snapshot: build it off the loop so pops never wait
+        snap = await asyncio.to_thread(self.wallboard)
         if snap is not None:
             self.hub.publish(WALLBOARD, "wallboard", snap)
             await self._check_service_level(snap)
@@ -187,18 +188,31 @@ class DesktopFeed:
         if cc is None:
             return None
         queues = [asdict(q) for q in cc.queues()]
-        agents = []
         now = datetime.now(UTC)
-        for a in cc.agents():
-            d = asdict(a)
-            d["state"] = str(a.state)
-            d["state_since"] = a.state_since.isoformat()
-            d["in_state_s"] = max(0.0, (now - a.state_since).total_seconds())
-            agents.append(d)
+        agents = [
+            {
+                "agent_id": a.agent_id,
+                "name": a.name,
+                "state": str(a.state),
+                "state_since": a.state_since.isoformat(),
+                "in_state_s": round(max(0.0, (now - a.state_since).total_seconds()), 1),
+                "team": a.team,
+                "call_id": a.call_id,
+            }
+            for a in cc.agents()
+        ]
         return {"at": _now(), "queues": queues, "agents": agents}
 
     def sample(self) -> dict[str, Any] | None:
-        """One point of the last-hour charts (called every few seconds)."""
+        """Take one point of the last-hour charts and push it (on the hub's loop)."""
+        point = self.sample_point()
+        if point is not None:
+            self.history.append(point)
+            self.hub.publish(WALLBOARD, "wallboard.point", point)
+        return point
+
+    def sample_point(self) -> dict[str, Any] | None:
+        """One point of the last-hour charts (any thread)."""
         snap = self.wallboard()
         if snap is None:
             return None
@@ -210,8 +224,6 @@ class DesktopFeed:
             "on_call": sum(1 for a in snap["agents"] if a["state"] == "on_call"),
             "available": sum(1 for a in snap["agents"] if a["state"] == "available"),
         }
-        self.history.append(point)
-        self.hub.publish(WALLBOARD, "wallboard.point", point)
         return point
 
     async def _check_service_level(self, snap: dict[str, Any]) -> None:
@@ -230,7 +242,10 @@ class DesktopFeed:
     async def run_sampler(self, every_s: float = 5.0) -> None:
         while True:
             try:
-                self.sample()
+                point = await asyncio.to_thread(self.sample_point)
+                if point is not None:
+                    self.history.append(point)
+                    self.hub.publish(WALLBOARD, "wallboard.point", point)
             except Exception:
                 log.exception("wallboard_sample_failed")
             await asyncio.sleep(every_s)

@@ -90,3 +90,37 @@ async def test_unidentified_caller_and_bot_context() -> None:
 
 def test_not_found_is_a_lendline_error() -> None:
     assert NotFound("x").http_status == 404
+
+
+class _LocalCustomers:
+    """A connector on local tables: the assembler calls its ``*_sync`` methods in one hop."""
+
+    local = True
+
+    def __init__(self, fail_contacts: bool = False) -> None:
+        self.fail_contacts = fail_contacts
+
+    def profile_sync(self, customer_id: str) -> object:
+        import threading
+
+        self.thread = threading.current_thread().name
+        from .fakes import CUSTOMER
+
+        return CUSTOMER
+
+    def contacts_sync(self, customer_id: str) -> list[object]:
+        if self.fail_contacts:
+            raise RuntimeError("disk on fire")
+        return []
+
+
+async def test_local_parts_share_one_worker_thread_and_fail_one_by_one() -> None:
+    import threading
+
+    local = _LocalCustomers(fail_contacts=True)
+    a = ScreenPopAssembler(Connectors(local, FakeLoans(), FakeRisk()), deadline_s=0.5)  # type: ignore[arg-type]
+    pop = await a.assemble(_call(), "agent01")
+    assert local.thread != threading.current_thread().name
+    assert pop["customer"]["name"] == "张**"
+    assert [(m["part"], m["code"]) for m in pop["missing"]] == [("contacts", "upstream_error")]
+    assert pop["loans"] and pop["risk_flags"]
