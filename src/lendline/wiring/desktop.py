@@ -79,3 +79,25 @@ def wire(container: Container) -> None:
 
     container.on_start(start)
     container.on_stop(stop)
+
+
+def seed_demo(container: Container) -> str:
+    """Seven days of past calls for the reports page (only into an empty calls table)."""
+    from sqlalchemy import select
+
+    from lendline.analytics.demo_history import seed_call_history
+    from lendline.store.models import AgentRow, CustomerRow
+
+    with container.db.session() as s:
+        customers = list(s.scalars(select(CustomerRow.customer_id).limit(400)))
+        agents = list(s.scalars(select(AgentRow.agent_id)))
+    if not customers or not agents:
+        return ""
+    n = seed_call_history(
+        container.db,
+        now=container.clock.now(),
+        seed=container.settings.demo_seed,
+        customer_ids=customers,
+        agent_ids=agents,
+    )
+    return f"{n} past calls for the reports" if n else ""
