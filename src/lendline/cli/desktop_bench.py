@@ -38,6 +38,8 @@ def _pct(values: list[float], p: float) -> float:
 class _Delayed:
     """Wraps a connector so every coroutine method answers ``delay_s`` later."""
 
+    local = False  # a remote system: never take the one-hop local path
+
     def __init__(self, inner: Any, delay_s: float) -> None:
         self._inner = inner
         self._delay_s = delay_s

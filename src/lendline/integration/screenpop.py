@@ -206,8 +206,11 @@ class ScreenPopAssembler:
         for task in done:
             for part, value, exc in _outcomes(task, tasks[task]):
                 if exc is None:
-                    _apply(pop, part, value)
-                    continue
+                    try:
+                        _apply(pop, part, value)
+                        continue
+                    except (AttributeError, TypeError, ValueError) as bad:
+                        exc = bad  # an adapter returned something unexpected
                 code = exc.code if isinstance(exc, LendlineError) else "upstream_error"
                 if isinstance(exc, NotFound):
                     code = "not_found"

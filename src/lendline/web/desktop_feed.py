@@ -11,6 +11,7 @@ publisher (routing) never waits for a pop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
@@ -130,7 +131,13 @@ class DesktopFeed:
                 {"call_id": ev.call_id, "agent_id": ev.agent_id, "part": part, **partial},
             )
 
-        pop = await self.assembler.assemble(call, ev.agent_id, on_late=late)
+        try:
+            pop = await self.assembler.assemble(call, ev.agent_id, on_late=late)
+        except Exception:  # a bug in a connector adapter must not leave the agent blank
+            log.exception("screen_pop_failed", call_id=ev.call_id)
+            pop = await self.assembler.assemble(
+                dataclasses.replace(call, customer_id=None), ev.agent_id
+            )
         cur = self.current.get(ev.agent_id)
         if cur is None or cur["call_id"] != ev.call_id:
             return
