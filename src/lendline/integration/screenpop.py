@@ -227,15 +227,19 @@ class ScreenPopAssembler:
         pop["missing"].sort(key=lambda m: m["part"])
 
 
-def _run_local(fetchers: dict[str, Callable[[str], Any]], customer_id: str) -> dict[str, Any]:
+def _run_local(fetchers: dict[str, Callable[[str], Any]], customer_id: str) -> _Batch:
     """Run the local fetchers one after another in this (worker) thread."""
-    out: dict[str, Any] = {}
+    out = _Batch()
     for part, fetch in fetchers.items():
         try:
             out[part] = fetch(customer_id)
         except Exception as exc:
             out[part] = _Failed(exc)
     return out
+
+
+class _Batch(dict[str, Any]):
+    """The results of the local fetchers, by part (a value or ``_Failed``)."""
 
 
 class _Failed:
@@ -251,7 +255,7 @@ def _outcomes(
     if exc is not None:
         return [(p, None, exc) for p in parts]
     result = task.result()
-    if not isinstance(result, dict):  # a remote part (records or lists, never a dict)
+    if not isinstance(result, _Batch):  # one remote part
         return [(parts[0], result, None)]
     out: list[tuple[str, Any, BaseException | None]] = []
     for p in parts:

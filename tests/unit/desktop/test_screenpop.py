@@ -124,3 +124,15 @@ async def test_local_parts_share_one_worker_thread_and_fail_one_by_one() -> None
     assert pop["customer"]["name"] == "张**"
     assert [(m["part"], m["code"]) for m in pop["missing"]] == [("contacts", "upstream_error")]
     assert pop["loans"] and pop["risk_flags"]
+
+
+class _GarbledRisk:
+    async def risk(self, customer_id: str) -> object:
+        return {"flags": "not a report"}  # an adapter bug: not a RiskReport
+
+
+async def test_a_garbled_part_is_marked_missing_and_the_rest_shown() -> None:
+    a = ScreenPopAssembler(Connectors(FakeCustomers(), FakeLoans(), _GarbledRisk()), deadline_s=0.5)  # type: ignore[arg-type]
+    pop = await a.assemble(_call(), "agent01")
+    assert [(m["part"], m["code"]) for m in pop["missing"]] == [("risk", "upstream_error")]
+    assert pop["customer"] is not None and pop["loans"]
