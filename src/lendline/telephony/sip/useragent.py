@@ -167,7 +167,11 @@ class UserAgent(UacMixin):
             self._end(call, "local", reason)
 
     def respond(
-        self, tx: object, status: int, reason: str = "", headers: dict[str, str] | None = None
+        self,
+        tx: object,
+        status: int,
+        reason: str = "",
+        headers: dict[str, str | list[str]] | None = None,
     ) -> None:
         """Answer an out-of-dialog request (REGISTER, MESSAGE …) delivered to the app."""
         req: Request = tx.request  # type: ignore[attr-defined]
