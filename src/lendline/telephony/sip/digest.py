@@ -49,7 +49,23 @@ class DigestResult:
 
 
 class DigestChallenger:
-    def __init__(self, realm: str, *, secret: bytes | None = None, nonce_ttl_s: float = 300.0):
+    def __init__(
+        self,
+        realm: str,
+        *,
+        secret: bytes | None = None,
+        nonce_ttl_s: float = 300.0,
+        algorithms: tuple[str, ...] = ("SHA-256", "MD5"),
+    ) -> None:
+        """``algorithms`` in order of preference, one challenge each (RFC 8760 §2.4).
+
+        Some peers (SIPp 3.6, older phones) only read the first challenge and know only
+        MD5: list MD5 first for them.
+        """
+        unknown = [a for a in algorithms if a not in ALGORITHMS]
+        if unknown or not algorithms:
+            raise ValueError(f"unsupported digest algorithms {unknown or algorithms}")
+        self.algorithms = algorithms
         self.realm = realm
         self.secret = secret or os.urandom(32)
         self.nonce_ttl_s = nonce_ttl_s
@@ -74,7 +90,7 @@ class DigestChallenger:
         s = ", stale=true" if stale else ""
         return [
             f'Digest realm="{self.realm}", nonce="{n}", algorithm={alg}, qop="auth"{s}'
-            for alg in ("SHA-256", "MD5")
+            for alg in self.algorithms
         ]
 
     def verify(
@@ -86,7 +102,7 @@ class DigestChallenger:
         if scheme != "digest":
             return DigestResult(False, user, "not a Digest credential")
         alg = (p.get("algorithm") or "MD5").upper()
-        if alg not in ALGORITHMS:
+        if alg not in self.algorithms:
             return DigestResult(False, user, f"unsupported algorithm {alg}")
         if p.get("realm") != self.realm:
             return DigestResult(False, user, "wrong realm")
