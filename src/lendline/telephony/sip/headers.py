@@ -6,6 +6,7 @@ when it is malformed, so a bad header becomes a 400 naming it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lendline.errors import RemoteProtocolError
@@ -124,19 +125,20 @@ class Via:
         return f"SIP/2.0/{self.transport} {hp}{format_params(self.params)}"
 
 
+_VIA = re.compile(r"^\s*SIP\s*/\s*2\.0\s*/\s*([^\s/]+)\s+(.+)$", re.IGNORECASE | re.DOTALL)
+
+
 def parse_via(value: str) -> Via:
-    proto, sp, rest = value.strip().partition(" ")
-    if not sp:
-        proto, sp, rest = value.strip().partition("\t")
-    parts = [p.strip() for p in proto.split("/")]
-    if not sp or len(parts) != 3 or parts[0].upper() != "SIP" or parts[1] != "2.0":
+    """Parse one Via value; LWS is allowed around the slashes (RFC 3261 §25.1 SLASH)."""
+    m = _VIA.match(value)
+    if m is None:
         raise RemoteProtocolError(f"bad Via {value!r}")
-    if not is_token(parts[2]):
-        raise RemoteProtocolError(f"bad Via transport {parts[2]!r}")
-    rest = rest.strip()
+    transport, rest = m.group(1), m.group(2).strip()
+    if not is_token(transport):
+        raise RemoteProtocolError(f"bad Via transport {transport!r}")
     hostport, _, ptext = rest.partition(";")
-    host, port = split_hostport(hostport.replace(" ", ""))
-    return Via(parts[2].upper(), host, port, parse_params(ptext))
+    host, port = split_hostport(hostport.replace(" ", "").replace("\t", ""))
+    return Via(transport.upper(), host, port, parse_params(ptext))
 
 
 @dataclass(slots=True)

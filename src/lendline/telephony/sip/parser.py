@@ -66,40 +66,47 @@ def parse_message(data: bytes, *, stream: bool = False) -> Request | Response:
     lines = head.split("\r\n") if "\r\n" in head else head.split("\n")
     start = lines[0]
     headers = Headers()
+    method = None if start.startswith("SIP/") else start.split(" ", 1)[0]
+    try:
+        msg = _parse_rest(start, lines, headers, body, stream)
+    except SipParseError as exc:
+        exc.headers = headers
+        if exc.method is None and method is not None and is_token(method):
+            exc.method = method
+        raise
+    return msg
+
+
+def _parse_rest(
+    start: str, lines: list[str], headers: Headers, body: bytes, stream: bool
+) -> Request | Response:
     d = headers._d
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         name = name.rstrip(" \t")
         if not colon or not is_token(name):
-            raise SipParseError(f"malformed header line {line[:60]!r}", headers=headers)
+            raise SipParseError(f"malformed header line {line[:60]!r}")
         key = canonical_name(name)
         value = value.strip(" \t")
         if key in LIST_HEADERS and "," in value:
             try:
                 items = split_list(value)
             except RemoteProtocolError as exc:
-                raise SipParseError(f"{key}: {exc.detail}", headers=headers) from None
+                raise SipParseError(f"{key}: {exc.detail}") from None
             d.setdefault(key, []).extend(items)
         elif key in d:
             d[key].append(value)
         else:
             d[key] = [value]
     msg: Request | Response
-    if start.startswith("SIP/"):
-        msg = _response(start, headers)
-    else:
-        msg = _request(start, headers)
-    method = msg.method if isinstance(msg, Request) else None
+    msg = _response(start, headers) if start.startswith("SIP/") else _request(start, headers)
     try:
         msg.body = _body(headers, body, stream)
         _check(msg)
-    except SipParseError as exc:
-        exc.headers, exc.method = headers, method
+    except SipParseError:
         raise
     except RemoteProtocolError as exc:
-        raise SipParseError(
-            exc.detail, status=exc.status, headers=headers, method=method
-        ) from None
+        raise SipParseError(exc.detail, status=exc.status) from None
     return msg
 
 

@@ -109,21 +109,22 @@ class SipUri:
 def parse_uri(text: str) -> SipUri:
     """Parse a sip:, sips: or tel: URI; raise ``RemoteProtocolError`` if malformed."""
     text = text.strip()
+    if any(c in text for c in " \t<>\"") or "%" in text and not _escapes_ok(text):
+        raise RemoteProtocolError(f"illegal character in URI {text!r}")
     scheme, colon, rest = text.partition(":")
     scheme = scheme.lower()
     if not colon or not rest:
         raise RemoteProtocolError(f"not a URI: {text!r}")
     if scheme not in _SCHEMES:
         raise RemoteProtocolError(f"unsupported URI scheme {scheme!r}", status=416)
-    if any(c in rest for c in " \t<>\"") or "%" in rest and not _escapes_ok(rest):
-        raise RemoteProtocolError(f"illegal character in URI {text!r}")
     if scheme == "tel":
         number, _, ptext = rest.partition(";")
         return SipUri(scheme="tel", user=unquote(number), params=parse_params(ptext))
-    rest, _, htext = rest.partition("?")
+    # the user part may hold "?" and ";" (RFC 3261 §25.1): the last "@" ends it
     userinfo, at, hostpart = rest.rpartition("@")
     if not at:
         hostpart = rest
+    hostpart, _, htext = hostpart.partition("?")
     hostport, _, ptext = hostpart.partition(";")
     host, port = split_hostport(hostport)
     uri = SipUri(scheme=scheme, host=host.lower(), port=port, params=parse_params(ptext))
