@@ -38,8 +38,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             for name in ("lendline", "sipp_uas"):
                 r = step[name]
                 table.add_row(
-                    str(step["rate"]), name, str(r["successful"]), str(r["failed"]),
-                    str(r["retransmissions"]), str(r["achieved_cps"]), "yes" if r["passed"] else "no",
+                    str(step["rate"]),
+                    name,
+                    str(r["successful"]),
+                    str(r["failed"]),
+                    str(r["retransmissions"]),
+                    str(r["achieved_cps"]),
+                    "yes" if r["passed"] else "no",
                 )
         console.print(table)
         console.print(

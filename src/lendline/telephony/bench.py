@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,10 @@ class SippRun:
 
     @property
     def passed(self) -> bool:
-        return self.failed == 0 and self.successful == self.calls and (
-            self.achieved_cps >= 0.95 * self.rate
+        return (
+            self.failed == 0
+            and self.successful == self.calls
+            and (self.achieved_cps >= 0.95 * self.rate)
         )
 
 
@@ -58,10 +61,31 @@ def free_port() -> int:
 def run_sipp_uac(target: str, rate: int, calls: int, workdir: Path) -> SippRun:
     stf = workdir / f"stat-{target.replace(':', '_')}-{rate}.csv"
     cmd = [
-        "sipp", "-sn", "uac", target, "-r", str(rate), "-m", str(calls),
-        "-l", str(max(rate * 3, 100)), "-p", str(free_port()), "-i", "127.0.0.1",
-        "-nostdin", "-trace_stat", "-stf", str(stf), "-fd", "1", "-timeout", "120s",
-        "-timeout_error", "-recv_timeout", "20000",
+        "sipp",
+        "-sn",
+        "uac",
+        target,
+        "-r",
+        str(rate),
+        "-m",
+        str(calls),
+        "-l",
+        str(max(rate * 3, 100)),
+        "-p",
+        str(free_port()),
+        "-i",
+        "127.0.0.1",
+        "-nostdin",
+        "-trace_stat",
+        "-stf",
+        str(stf),
+        "-fd",
+        "1",
+        "-timeout",
+        "120s",
+        "-timeout_error",
+        "-recv_timeout",
+        "20000",
     ]
     subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=180, check=False)
     header, *rows = stf.read_text().splitlines()
@@ -72,8 +96,14 @@ def run_sipp_uac(target: str, rate: int, calls: int, workdir: Path) -> SippRun:
     ok = int(last["SuccessfulCall(C)"])
     elapsed = max(ended - started, 0.001)
     return SippRun(
-        target, rate, calls, ok, int(last["FailedCall(C)"]),
-        int(last["Retransmissions(C)"]), round(elapsed, 3), round(ok / elapsed, 1),
+        target,
+        rate,
+        calls,
+        ok,
+        int(last["FailedCall(C)"]),
+        int(last["Retransmissions(C)"]),
+        round(elapsed, 3),
+        round(ok / elapsed, 1),
     )
 
 
@@ -87,16 +117,20 @@ def run(rates: list[int], seconds: int, database_url: str | None) -> dict[str, o
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "lendline.telephony.bench", str(port), db_url],
-        stdout=subprocess.PIPE, text=True, env={**os.environ},
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
     )
     assert server.stdout is not None
     server.stdout.readline()  # "ready"
     uas_port = free_port()
     uas = subprocess.Popen(
         ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    steps: list[dict[str, object]] = []
+    steps: list[dict[str, Any]] = []
     try:
         time.sleep(0.5)
         for rate in rates:
@@ -104,8 +138,13 @@ def run(rates: list[int], seconds: int, database_url: str | None) -> dict[str, o
             ours = run_sipp_uac(f"127.0.0.1:{port}", rate, calls, workdir)
             time.sleep(1.0)
             ref = run_sipp_uac(f"127.0.0.1:{uas_port}", rate, calls, workdir)
-            steps.append({"rate": rate, "lendline": asdict(ours) | {"passed": ours.passed},
-                          "sipp_uas": asdict(ref) | {"passed": ref.passed}})
+            steps.append(
+                {
+                    "rate": rate,
+                    "lendline": asdict(ours) | {"passed": ours.passed},
+                    "sipp_uas": asdict(ref) | {"passed": ref.passed},
+                }
+            )
             time.sleep(1.0)
     finally:
         server.send_signal(signal.SIGINT)
@@ -113,8 +152,8 @@ def run(rates: list[int], seconds: int, database_url: str | None) -> dict[str, o
         uas.terminate()
         uas.wait(timeout=10)
     server_stats = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
-    best = max((s["rate"] for s in steps if s["lendline"]["passed"]), default=0)  # type: ignore[index]
-    best_ref = max((s["rate"] for s in steps if s["sipp_uas"]["passed"]), default=0)  # type: ignore[index]
+    best = max((s["rate"] for s in steps if s["lendline"]["passed"]), default=0)
+    best_ref = max((s["rate"] for s in steps if s["sipp_uas"]["passed"]), default=0)
     return {
         "sustained_cps": best,
         "sipp_uas_sustained_cps": best_ref,

@@ -9,6 +9,7 @@ drops malformed input, and any other exception is logged and counted, never rais
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -121,10 +122,8 @@ class SipTransport:
         sock = udp.get_extra_info("socket")
         if sock is not None:
             for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-                try:
+                with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, opt, 4 * 1024 * 1024)
-                except OSError:
-                    pass
         if self.want_tcp:
             self._server = await loop.create_server(
                 lambda: _Tcp(self), self.host, self.port, family=family, reuse_address=True
@@ -162,7 +161,9 @@ class SipTransport:
                 break
             if isinstance(ev, MessageRejected):
                 SIP_REJECTED.labels("answered" if ev.status else "dropped").inc()
-                log.info("sip_message_rejected", source=ev.source, status=ev.status, reason=ev.reason)
+                log.info(
+                    "sip_message_rejected", source=ev.source, status=ev.status, reason=ev.reason
+                )
             try:
                 self.on_event(ev)
             except Exception:

@@ -35,13 +35,33 @@ async def run_sipp(
 ) -> SippResult:
     """Run one SIPp scenario file from tests/sipp against 127.0.0.1:port."""
     args = [
-        "sipp", f"127.0.0.1:{port}", "-sf", str(SCENARIOS / scenario), "-s", service,
-        "-i", "127.0.0.1", "-p", str(free_udp_port()), "-m", str(calls), "-nostdin",
-        "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-trace_err",
-        "-error_file", "/dev/stderr", "-max_retrans", "5", *extra,
+        "sipp",
+        f"127.0.0.1:{port}",
+        "-sf",
+        str(SCENARIOS / scenario),
+        "-s",
+        service,
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_udp_port()),
+        "-m",
+        str(calls),
+        "-nostdin",
+        "-timeout",
+        f"{int(timeout_s)}s",
+        "-timeout_error",
+        "-trace_err",
+        "-error_file",
+        "/dev/stderr",
+        "-max_retrans",
+        "5",
+        *extra,
     ]
     proc = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         cwd="/tmp",
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout_s + 10)

@@ -22,7 +22,9 @@ BAD_CSEQ = (
 
 
 def _rejected(action: str) -> float:
-    return REGISTRY.get_sample_value("lendline_sip_messages_rejected_total", {"action": action}) or 0.0
+    return (
+        REGISTRY.get_sample_value("lendline_sip_messages_rejected_total", {"action": action}) or 0.0
+    )
 
 
 async def test_garbage_is_answered_or_dropped_and_calls_go_on(sip_server: Any) -> None:

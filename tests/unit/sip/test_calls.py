@@ -167,18 +167,24 @@ def test_refer_is_accepted_and_reported() -> None:
 
 
 def test_options_and_unknown_dialog() -> None:
-    net, a, b = _pair()
+    _net, _a, b = _pair()
     raw = (
         "OPTIONS sip:ivr@10.0.0.2:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKo1\r\n"
         "From: <sip:mon@10.0.0.1>;tag=m\r\nTo: <sip:ivr@10.0.0.2>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\n"
         "Content-Length: 0\r\n\r\n"
     )
     b.receive(raw.encode(), ("10.0.0.1", 5060), "udp", 0.0)
-    (data, dest, _t), = b.datagrams_to_send()
-    assert data.startswith(b"SIP/2.0 200 OK") and b"Allow: INVITE" in data and dest == ("10.0.0.1", 5060)
-    bye = raw.replace("OPTIONS", "BYE").replace("To: <sip:ivr@10.0.0.2>", "To: <sip:ivr@10.0.0.2>;tag=zz")
+    ((data, dest, _t),) = b.datagrams_to_send()
+    assert (
+        data.startswith(b"SIP/2.0 200 OK")
+        and b"Allow: INVITE" in data
+        and dest == ("10.0.0.1", 5060)
+    )
+    bye = raw.replace("OPTIONS", "BYE").replace(
+        "To: <sip:ivr@10.0.0.2>", "To: <sip:ivr@10.0.0.2>;tag=zz"
+    )
     b.receive(bye.encode(), ("10.0.0.1", 5060), "udp", 0.1)
-    (data, _d, _t), = b.datagrams_to_send()
+    ((data, _d, _t),) = b.datagrams_to_send()
     assert data.startswith(b"SIP/2.0 481")
 
 

@@ -46,7 +46,7 @@ def test_compact_names_folding_and_comma_lists() -> None:
         "v: SIP/2.0/UDP a:1;branch=z9hG4bK1 , SIP/2.0/TCP b;branch=z9hG4bK2\r\n"
         "f: <sip:a@b>;tag=1\r\nt: <sip:x@h>\r\ni: abc\r\n"
         "CSeq:\r\n  9\r\n\tOPTIONS\r\n"
-        "m: <sip:a@b>, \"x, y\" <sip:c@d>\r\n"
+        'm: <sip:a@b>, "x, y" <sip:c@d>\r\n'
         "l: 0\r\n\r\n"
     )
     m = parse_message(raw.encode())

@@ -34,7 +34,7 @@ VALID = {
     "whitespace and folding": _msg(
         "INVITE sip:vivekg@chair-dnrc.example.com;unknownparam SIP/2.0",
         "TO :\r\n sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n",
-        "from   : \"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8",
+        'from   : "J Rosenberg \\\\\\""       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8',
         "MaX-fOrWaRdS: 0068",
         "Call-ID: wsinv.ndaksdj@192.0.2.1",
         "Content-Length   : 0",
@@ -43,12 +43,12 @@ VALID = {
         "s :",
         "NewFangledHeader:   newfangled value\r\n continued newfangled value",
         "v:  SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8  ,\r\n SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239",
-        "m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\r\n      newvalue ;\r\n  secondparam ; q = 0.33",
+        'm:"Quoted string \\"\\"" <sip:jdrosen@example.com> ; newparam =\r\n      newvalue ;\r\n  secondparam ; q = 0.33',
     ),
     "unusual method token": _msg(
         "!interesting-Method0123456789_*+`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0",
         "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~",
-        "To: \"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f\" <sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com>",
+        'To: "BEL:\\\x07 NUL:\\\x00 DEL:\\\x7f" <sip:1_unusual.URI~(to-be!sure)&isn\'t+it$/crazy?,/;;*@example.com>',
         "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"\\\"\\\"\";tag=_token~1'+`*%!-.",
         "Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{",
         "CSeq: 139122385 !interesting-Method0123456789_*+`.%indeed'~",
@@ -86,13 +86,17 @@ VALID = {
         "To: <sip:agent01@[2001:db8::10]>",
         "Call-ID: SSG9559905523997077@hlau_4100",
         "CSeq: 1 REGISTER",
-        "Contact: \"Caller\" <sip:caller@[2001:db8::1]:5060>",
+        'Contact: "Caller" <sip:caller@[2001:db8::1]:5060>',
         "Max-Forwards: 70",
         "Content-Length: 0",
     ),
     "two messages in one datagram (extra ignored)": _msg(
-        "OPTIONS sip:ivr@example.net SIP/2.0", *BASE, "CSeq: 3 OPTIONS", "Content-Length: 0",
-    ) + b"OPTIONS sip:x@y SIP/2.0\r\n\r\n",
+        "OPTIONS sip:ivr@example.net SIP/2.0",
+        *BASE,
+        "CSeq: 3 OPTIONS",
+        "Content-Length: 0",
+    )
+    + b"OPTIONS sip:x@y SIP/2.0\r\n\r\n",
     "multipart body": _msg(
         "MESSAGE sip:ivr@example.net SIP/2.0",
         *BASE,
@@ -108,29 +112,109 @@ VALID = {
 
 # (description, message, expected status; 0 = dropped)
 INVALID = [
-    ("Content-Length beyond the body", _msg("INVITE sip:a@b SIP/2.0", *BASE, "CSeq: 1 INVITE", "Content-Length: 9999", body="v=0\r\n"), 400),
-    ("negative Content-Length", _msg("OPTIONS sip:a@b SIP/2.0", *BASE, "CSeq: 1 OPTIONS", "Content-Length: -999"), 400),
-    ("CSeq number over 2**31", _msg("OPTIONS sip:a@b SIP/2.0", *BASE, "CSeq: 36893488147419103232 OPTIONS"), 400),
-    ("Max-Forwards over 255", _msg("OPTIONS sip:a@b SIP/2.0", *BASE[:4], "Max-Forwards: 300", "CSeq: 1 OPTIONS"), 400),
-    ("unterminated quote in display name", _msg("OPTIONS sip:a@b SIP/2.0", BASE[0], "From: \"Bob <sip:bob@b>;tag=1", *BASE[2:], "CSeq: 1 OPTIONS"), 400),
-    ("Request-URI in angle brackets", _msg("INVITE <sip:user@example.com> SIP/2.0", *BASE, "CSeq: 1 INVITE"), 400),
-    ("LWS inside Request-URI", _msg("INVITE sip:user@example.com; lr SIP/2.0", *BASE, "CSeq: 1 INVITE"), 400),
+    (
+        "Content-Length beyond the body",
+        _msg(
+            "INVITE sip:a@b SIP/2.0",
+            *BASE,
+            "CSeq: 1 INVITE",
+            "Content-Length: 9999",
+            body="v=0\r\n",
+        ),
+        400,
+    ),
+    (
+        "negative Content-Length",
+        _msg("OPTIONS sip:a@b SIP/2.0", *BASE, "CSeq: 1 OPTIONS", "Content-Length: -999"),
+        400,
+    ),
+    (
+        "CSeq number over 2**31",
+        _msg("OPTIONS sip:a@b SIP/2.0", *BASE, "CSeq: 36893488147419103232 OPTIONS"),
+        400,
+    ),
+    (
+        "Max-Forwards over 255",
+        _msg("OPTIONS sip:a@b SIP/2.0", *BASE[:4], "Max-Forwards: 300", "CSeq: 1 OPTIONS"),
+        400,
+    ),
+    (
+        "unterminated quote in display name",
+        _msg(
+            "OPTIONS sip:a@b SIP/2.0",
+            BASE[0],
+            'From: "Bob <sip:bob@b>;tag=1',
+            *BASE[2:],
+            "CSeq: 1 OPTIONS",
+        ),
+        400,
+    ),
+    (
+        "Request-URI in angle brackets",
+        _msg("INVITE <sip:user@example.com> SIP/2.0", *BASE, "CSeq: 1 INVITE"),
+        400,
+    ),
+    (
+        "LWS inside Request-URI",
+        _msg("INVITE sip:user@example.com; lr SIP/2.0", *BASE, "CSeq: 1 INVITE"),
+        400,
+    ),
     ("two spaces in request line", _msg("OPTIONS  sip:a@b SIP/2.0", *BASE, "CSeq: 1 OPTIONS"), 400),
-    ("trailing space after version", _msg("OPTIONS sip:a@b SIP/2.0 ", *BASE, "CSeq: 1 OPTIONS"), 400),
-    ("unescaped space in URI user", _msg("OPTIONS sip:a b@c SIP/2.0", *BASE, "CSeq: 1 OPTIONS"), 400),
+    (
+        "trailing space after version",
+        _msg("OPTIONS sip:a@b SIP/2.0 ", *BASE, "CSeq: 1 OPTIONS"),
+        400,
+    ),
+    (
+        "unescaped space in URI user",
+        _msg("OPTIONS sip:a b@c SIP/2.0", *BASE, "CSeq: 1 OPTIONS"),
+        400,
+    ),
     ("bad percent escape", _msg("OPTIONS sip:a%zz@c SIP/2.0", *BASE, "CSeq: 1 OPTIONS"), 400),
     ("SIP/7.0", _msg("OPTIONS sip:a@b SIP/7.0", *BASE, "CSeq: 1 OPTIONS"), 505),
     ("unknown URI scheme", _msg("OPTIONS nobody:a@b SIP/2.0", *BASE, "CSeq: 1 OPTIONS"), 416),
     ("CSeq method mismatch", _msg("OPTIONS sip:a@b SIP/2.0", *BASE, "CSeq: 1 INVITE"), 400),
-    ("conflicting Content-Lengths", _msg("OPTIONS sip:a@b SIP/2.0", *BASE, "CSeq: 1 OPTIONS", "Content-Length: 0", "Content-Length: 5", body="hello"), 400),
+    (
+        "conflicting Content-Lengths",
+        _msg(
+            "OPTIONS sip:a@b SIP/2.0",
+            *BASE,
+            "CSeq: 1 OPTIONS",
+            "Content-Length: 0",
+            "Content-Length: 5",
+            body="hello",
+        ),
+        400,
+    ),
     ("missing Call-ID", _msg("OPTIONS sip:a@b SIP/2.0", *BASE[:3], "CSeq: 1 OPTIONS"), 0),
     ("missing Via", _msg("OPTIONS sip:a@b SIP/2.0", *BASE[1:], "CSeq: 1 OPTIONS"), 0),
-    ("header without colon", _msg("OPTIONS sip:a@b SIP/2.0", *BASE, "CSeq: 1 OPTIONS", "Garbage line"), 400),
-    ("status code out of range", _msg("SIP/2.0 4294967301 better not break the receiver", *BASE, "CSeq: 1 OPTIONS"), 0),
-    ("truncated: no blank line", b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\n", 0),
+    (
+        "header without colon",
+        _msg("OPTIONS sip:a@b SIP/2.0", *BASE, "CSeq: 1 OPTIONS", "Garbage line"),
+        400,
+    ),
+    (
+        "status code out of range",
+        _msg("SIP/2.0 4294967301 better not break the receiver", *BASE, "CSeq: 1 OPTIONS"),
+        0,
+    ),
+    (
+        "truncated: no blank line",
+        b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\n",
+        0,
+    ),
     ("non-UTF-8 headers", b"OPTIONS sip:a@b SIP/2.0\r\nVia: \xff\xfe\r\n\r\n", 0),
     ("oversized datagram", b"OPTIONS sip:a@b SIP/2.0\r\n" + b"X: " + b"a" * 70000 + b"\r\n\r\n", 0),
-    ("Via with a bad port", _msg("OPTIONS sip:a@b SIP/2.0", "Via: SIP/2.0/UDP h:99999;branch=z9hG4bK1", *BASE[1:], "CSeq: 1 OPTIONS"), 0),
+    (
+        "Via with a bad port",
+        _msg(
+            "OPTIONS sip:a@b SIP/2.0",
+            "Via: SIP/2.0/UDP h:99999;branch=z9hG4bK1",
+            *BASE[1:],
+            "CSeq: 1 OPTIONS",
+        ),
+        0,
+    ),
     ("empty datagram of spaces", b"   \t  ", 0),
 ]
 
@@ -162,7 +246,7 @@ def test_malformed_messages_are_answered_or_dropped(name: str, raw: bytes, statu
     ep.receive(raw, SRC, "udp", 0.0)  # must not raise
     sent = ep.datagrams_to_send()
     if status:
-        (data, dest, _t), = sent
+        ((data, dest, _t),) = sent
         assert data.startswith(f"SIP/2.0 {status} ".encode()), data[:80]
         assert dest == SRC
         to_line = next(ln for ln in data.split(b"\r\n") if ln.startswith(b"To: "))

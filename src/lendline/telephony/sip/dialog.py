@@ -59,9 +59,7 @@ class Dialog:
         return Request(method, self.remote_target, h, body)
 
     @classmethod
-    def for_uas(
-        cls, invite: Request, local_tag: str, peer: Address, transport: str
-    ) -> Dialog:
+    def for_uas(cls, invite: Request, local_tag: str, peer: Address, transport: str) -> Dialog:
         """The dialog a UAS creates when it answers ``invite`` (RFC 3261 §12.1.1)."""
         contact = invite.contact
         from_tag = invite.from_tag or ""

@@ -117,7 +117,9 @@ class DigestChallenger:
         if qop:
             if qop != "auth":
                 return DigestResult(False, user, f"unsupported qop {qop}")
-            expect = h(alg, f"{stored}:{p['nonce']}:{p.get('nc', '')}:{p.get('cnonce', '')}:auth:{ha2}")
+            expect = h(
+                alg, f"{stored}:{p['nonce']}:{p.get('nc', '')}:{p.get('cnonce', '')}:auth:{ha2}"
+            )
         else:
             expect = h(alg, f"{stored}:{p['nonce']}:{ha2}")
         if not hmac.compare_digest(expect, p.get("response", "")):

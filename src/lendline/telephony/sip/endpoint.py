@@ -172,7 +172,7 @@ class Endpoint:
     def response_address(request: Request, source: Address) -> Address:
         """Where responses go (RFC 3261 §18.2.2 with RFC 3581 rport): the source IP."""
         via = request.via
-        if "rport" in via.params or via.port is None and source[1] != 5060:
+        if "rport" in via.params or (via.port is None and source[1] != 5060):
             return source
         return (source[0], via.port or 5060)
 

@@ -35,17 +35,53 @@ COMPACT = {
     "y": "identity",
 }
 # how each known header is spelled when we write it
-DISPLAY = {
-    n: "-".join(p.capitalize() for p in n.split("-"))
-    for n in (
-        "via from to contact route record-route max-forwards content-type content-length "
-        "allow supported require proxy-require unsupported accept user-agent server expires "
-        "min-expires authorization proxy-authorization proxy-authenticate subject event "
-        "refer-to referred-by allow-events session-expires retry-after reason date "
-        "content-disposition content-encoding content-language organization priority warning "
-        "replaces min-se timestamp in-reply-to alert-info call-info error-info"
-    ).split()
-}
+_KNOWN = (
+    "via",
+    "from",
+    "to",
+    "contact",
+    "route",
+    "record-route",
+    "max-forwards",
+    "content-type",
+    "content-length",
+    "allow",
+    "supported",
+    "require",
+    "proxy-require",
+    "unsupported",
+    "accept",
+    "user-agent",
+    "server",
+    "expires",
+    "min-expires",
+    "authorization",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "subject",
+    "event",
+    "refer-to",
+    "referred-by",
+    "allow-events",
+    "session-expires",
+    "retry-after",
+    "reason",
+    "date",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "organization",
+    "priority",
+    "warning",
+    "replaces",
+    "min-se",
+    "timestamp",
+    "in-reply-to",
+    "alert-info",
+    "call-info",
+    "error-info",
+)
+DISPLAY = {n: "-".join(p.capitalize() for p in n.split("-")) for n in _KNOWN}
 DISPLAY.update(
     {
         "call-id": "Call-ID",

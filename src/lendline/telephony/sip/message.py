@@ -131,28 +131,28 @@ class SipMessage:
         c = self._cache.get("cseq")
         if c is None:
             c = self._cache["cseq"] = parse_cseq(self.headers.get("cseq") or "")
-        return c  # type: ignore[no-any-return]
+        return c
 
     @property
     def via(self) -> Via:
         v = self._cache.get("via")
         if v is None:
             v = self._cache["via"] = parse_via(self.headers.get("via") or "")
-        return v  # type: ignore[no-any-return]
+        return v
 
     @property
     def from_addr(self) -> NameAddr:
         v = self._cache.get("from")
         if v is None:
             v = self._cache["from"] = parse_name_addr(self.headers.get("from") or "")
-        return v  # type: ignore[no-any-return]
+        return v
 
     @property
     def to_addr(self) -> NameAddr:
         v = self._cache.get("to")
         if v is None:
             v = self._cache["to"] = parse_name_addr(self.headers.get("to") or "")
-        return v  # type: ignore[no-any-return]
+        return v
 
     @property
     def from_tag(self) -> str | None:
@@ -190,7 +190,7 @@ class Request(SipMessage):
         u = self._cache.get("ruri")
         if u is None:
             u = self._cache["ruri"] = parse_uri(self.uri)
-        return u  # type: ignore[no-any-return]
+        return u
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.uri} call-id={self.call_id}>"

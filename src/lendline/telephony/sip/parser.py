@@ -168,7 +168,7 @@ def _check(msg: SipMessage) -> None:
         raise SipParseError("duplicate Call-ID/From/To/CSeq header")
     if not d["call-id"][0]:
         raise SipParseError("empty Call-ID")
-    seq, method = msg.cseq
+    _seq, method = msg.cseq
     _ = msg.via, msg.from_addr, msg.to_addr
     if isinstance(msg, Request):
         if method != msg.method:

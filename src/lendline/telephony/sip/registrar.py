@@ -17,6 +17,7 @@ from lendline.telephony.sip.headers import parse_name_addr
 from lendline.telephony.sip.message import Request
 from lendline.telephony.sip.uri import parse_uri
 
+ReplyHeaders = dict[str, str | list[str]]
 MIN_EXPIRES_S = 60
 MAX_EXPIRES_S = 3600
 DEFAULT_EXPIRES_S = 3600
@@ -53,12 +54,13 @@ class Registrar:
 
     def handle(
         self, req: Request, source: Address, transport: str, now_s: float
-    ) -> tuple[int, str, dict[str, str | list[str]]]:
+    ) -> tuple[int, str, ReplyHeaders]:
         """Authenticate and apply one REGISTER; the response to send."""
+        none: ReplyHeaders = {}
         try:
             aor = parse_uri(req.to_addr.uri)
         except RemoteProtocolError as exc:
-            return 400, f"Bad Request (To: {exc.detail[:60]})", {}
+            return 400, f"Bad Request (To: {exc.detail[:60]})", none
         user = aor.user or ""
         auth = req.headers.get("authorization")
         if not auth:
@@ -69,10 +71,10 @@ class Registrar:
             if result.stale:
                 return 401, "Unauthorized", self._challenge(now_s, stale=True)
             self.counters["rejected"] += 1
-            return 403, f"Forbidden ({result.reason})", {}
+            return 403, f"Forbidden ({result.reason})", none
         if result.user != user:
             self.counters["rejected"] += 1
-            return 403, "Forbidden (user does not own this address)", {}
+            return 403, "Forbidden (user does not own this address)", none
         default = req.headers.get("expires")
         contacts = req.headers.get_all("contact")
         table = self.bindings.setdefault(user, {})
@@ -82,7 +84,7 @@ class Registrar:
             secs = int(expires) if expires and expires.isdigit() else DEFAULT_EXPIRES_S
             if na.uri == "*":
                 if secs != 0:
-                    return 400, "Bad Request (* needs Expires: 0)", {}
+                    return 400, "Bad Request (* needs Expires: 0)", none
                 table.clear()
                 continue
             if 0 < secs < MIN_EXPIRES_S:
@@ -94,12 +96,12 @@ class Registrar:
                 table[na.uri] = Binding(user, na.uri, source, transport, now_s + secs)
         self.counters["registered"] += 1
         live = self.lookup(user, now_s)
-        headers: dict[str, str | list[str]] = {}
+        headers: ReplyHeaders = {}
         if live:
             headers["contact"] = ", ".join(
                 f"<{b.contact}>;expires={int(b.expires_at_s - now_s)}" for b in live
             )
         return 200, "OK", headers
 
-    def _challenge(self, now_s: float, stale: bool = False) -> dict[str, str]:
-        return {"www-authenticate": self.challenger.challenge(now_s, stale=stale)}
+    def _challenge(self, now_s: float, stale: bool = False) -> ReplyHeaders:
+        return {"www-authenticate": list(self.challenger.challenge(now_s, stale=stale))}

@@ -193,13 +193,13 @@ def answer_offer(
         if not usable or codec_pt is None or m.port == 0:
             answer.media.append(Media(m.kind, 0, m.proto, m.formats[:1]))
             continue
-        dtmf = next((pt for pt, (n, r) in rtpmap.items() if n == "TELEPHONE-EVENT" and r == 8000), None)
+        dtmf = next(
+            (pt for pt, (n, r) in rtpmap.items() if n == "TELEPHONE-EVENT" and r == 8000), None
+        )
         remote_dir = m.direction
         ours = _MIRROR.get(remote_dir, "inactive")
         formats = [str(codec_pt)] + ([str(dtmf)] if dtmf is not None else [])
-        attrs: list[tuple[str, str | None]] = [
-            ("rtpmap", f"{codec_pt} {rtpmap[codec_pt][0]}/8000")
-        ]
+        attrs: list[tuple[str, str | None]] = [("rtpmap", f"{codec_pt} {rtpmap[codec_pt][0]}/8000")]
         if dtmf is not None:
             attrs += [("rtpmap", f"{dtmf} telephone-event/8000"), ("fmtp", f"{dtmf} 0-16")]
         attrs += [("ptime", str(PTIME_MS)), (ours, None)]
@@ -207,9 +207,7 @@ def answer_offer(
         remote_host = m.connection or offer.connection
         if not remote_host:
             raise RemoteProtocolError("SDP audio stream without a connection address")
-        chosen = NegotiatedAudio(
-            remote_host, m.port, codec_pt, rtpmap[codec_pt][0], dtmf, ours
-        )
+        chosen = NegotiatedAudio(remote_host, m.port, codec_pt, rtpmap[codec_pt][0], dtmf, ours)
     if chosen is None:
         raise SdpNotAcceptable("no audio stream with PCMU or PCMA over RTP/AVP")
     return answer, chosen
@@ -228,6 +226,11 @@ def read_answer(answer: SessionDescription) -> NegotiatedAudio:
                 if not host:
                     break
                 return NegotiatedAudio(
-                    host, m.port, int(f), rtpmap[int(f)][0], dtmf, _MIRROR.get(m.direction, "inactive")
+                    host,
+                    m.port,
+                    int(f),
+                    rtpmap[int(f)][0],
+                    dtmf,
+                    _MIRROR.get(m.direction, "inactive"),
                 )
     raise SdpNotAcceptable("the answer has no usable audio stream")

@@ -67,7 +67,7 @@ On a reliable transport (TCP) A, E and G never start and D, I, J, K are zero.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from lendline.errors import LocalProtocolError
 
@@ -177,7 +177,7 @@ def response_event(status: int) -> str:
 class Transaction:
     """One transaction: its request, peer address, state, live timers and last message."""
 
-    table: Table = {}
+    table: ClassVar[Table] = {}
     initial: TxState = TxState.TRYING
     is_invite = False
     is_client = False

@@ -86,11 +86,16 @@ class UacMixin:
             return
         call.sdp_version += 1
         offer = make_offer(
-            call.local_host, call.local_port, session_id=call.sdp_version + 1,
-            version=call.sdp_version, direction="sendonly" if on else "sendrecv",
+            call.local_host,
+            call.local_port,
+            session_id=call.sdp_version + 1,
+            version=call.sdp_version,
+            direction="sendonly" if on else "sendrecv",
         )
         req = call.dialog.create_request(
-            "INVITE", contact=self.contact(call.transport), body=offer.to_bytes(),
+            "INVITE",
+            contact=self.contact(call.transport),
+            body=offer.to_bytes(),
             content_type="application/sdp",
         )
         tx = self.endpoint.send_request(req, call.dialog.peer, call.dialog.transport)
@@ -111,8 +116,10 @@ class UacMixin:
         if call.dialog is None:
             return
         req = call.dialog.create_request(
-            "NOTIFY", contact=self.contact(call.transport),
-            body=f"SIP/2.0 {status} {reason}\r\n".encode(), content_type="message/sipfrag",
+            "NOTIFY",
+            contact=self.contact(call.transport),
+            body=f"SIP/2.0 {status} {reason}\r\n".encode(),
+            content_type="message/sipfrag",
         )
         req.headers.set("event", "refer")
         req.headers.set("subscription-state", "terminated;reason=noresource")

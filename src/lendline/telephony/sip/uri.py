@@ -109,7 +109,7 @@ class SipUri:
 def parse_uri(text: str) -> SipUri:
     """Parse a sip:, sips: or tel: URI; raise ``RemoteProtocolError`` if malformed."""
     text = text.strip()
-    if any(c in text for c in " \t<>\"") or "%" in text and not _escapes_ok(text):
+    if any(c in text for c in ' \t<>"') or ("%" in text and not _escapes_ok(text)):
         raise RemoteProtocolError(f"illegal character in URI {text!r}")
     scheme, colon, rest = text.partition(":")
     scheme = scheme.lower()

@@ -106,7 +106,9 @@ class UserAgent(UacMixin):
         resp.headers.set("contact", self.contact(call.transport))
         self.endpoint.send_response(call.invite_tx, resp)
 
-    def negotiate(self, call: InviteSession, rtp_host: str, rtp_port: int) -> NegotiatedAudio | None:
+    def negotiate(
+        self, call: InviteSession, rtp_host: str, rtp_port: int
+    ) -> NegotiatedAudio | None:
         """Prepare our SDP: the answer to the caller's offer, or an offer if it sent none.
 
         Raises ``SdpNotAcceptable`` (answer with ``reject(call, 488, …)``). Returns None for
@@ -127,7 +129,10 @@ class UserAgent(UacMixin):
         """Send 200 OK with our SDP; it is retransmitted until the ACK (RFC 3261 §13.3.1.4)."""
         call.apply("answer")
         resp = make_response(
-            call.invite, 200, to_tag=call.local_tag, body=call.answer_sdp,
+            call.invite,
+            200,
+            to_tag=call.local_tag,
+            body=call.answer_sdp,
             content_type=SDP if call.answer_sdp else None,
         )
         h = resp.headers
@@ -320,8 +325,11 @@ class UserAgent(UacMixin):
                 offer = parse_sdp(req.body)
                 call.sdp_version += 1
                 answer, audio = answer_offer(
-                    offer, call.local_host, call.local_port,
-                    session_id=next(self._sdp_ids), version=call.sdp_version,
+                    offer,
+                    call.local_host,
+                    call.local_port,
+                    session_id=next(self._sdp_ids),
+                    version=call.sdp_version,
                 )
             except SdpNotAcceptable as exc:
                 self._reply(tx, 488, f"Not Acceptable Here ({exc.detail[:60]})")
