@@ -1,0 +1,65 @@
+"""Who may do what: the one role × action table.
+
+Every HTTP endpoint declares its action with ``Depends(require("<action>"))``; a role not
+listed for the action gets 403 ``{"error": "forbidden"}`` and the refusal is audited.
+Row scoping (an agent sees only its own calls and the customer of its current call; a team
+lead its team; compliance officers everything, read-only) is applied by the services on top.
+
+Each feature keeps its actions in its own section below.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    TEAM_LEAD = "team_lead"
+    SUPERVISOR = "supervisor"
+    COMPLIANCE_OFFICER = "compliance_officer"
+    ADMIN = "admin"
+
+
+A, L, S, C, D = (
+    Role.AGENT,
+    Role.TEAM_LEAD,
+    Role.SUPERVISOR,
+    Role.COMPLIANCE_OFFICER,
+    Role.ADMIN,
+)
+ALL = frozenset(Role)
+STAFF = frozenset({L, S, D})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # --- session (core) ---
+    "session.me": ALL,
+    # --- routing: calls, queues, agents, rules ---
+    "calls.create": frozenset({S, D}),
+    "calls.read": ALL,  # scoped: agents their own, leads their team
+    "calls.control": frozenset({A, L, S}),  # accept, hang up, transfer, disposition
+    "queues.read": ALL,
+    "agents.read": frozenset({L, S, C, D}),
+    "agents.state": frozenset({A, L, S, D}),  # agents their own state only
+    "rules.read": frozenset({L, S, C, D}),
+    "rules.reload": frozenset({D}),
+    # --- outbound campaigns ---
+    "campaigns.read": frozenset({L, S, C, D}),
+    "campaigns.manage": frozenset({S, D}),
+    "campaigns.dial": frozenset({S, D}),  # the dialer (an API key) takes dials and reports outcomes
+    # --- compliance ---
+    # --- dialogue ---
+    # --- desktop ---
+    # --- telephony ---
+}
+
+
+def allowed(role: str, action: str) -> bool:
+    """True when ``role`` may perform ``action``; unknown actions are refused."""
+    roles = PERMISSIONS.get(action)
+    if roles is None:
+        return False
+    try:
+        return Role(role) in roles
+    except ValueError:
+        return False
