@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     sip_domain: str = "lendline.local"
     rtp_port_min: int = 20000
     rtp_port_max: int = 29998
+    sip_digest_algorithms: str = Field(
+        "SHA-256,MD5", description="registrar challenges, in order of preference (RFC 8760)"
+    )
 
     # --- routing ---
     rules_file: Path | None = Field(None, description="routing rules YAML; none = built-in")
