@@ -181,7 +181,7 @@ class CallController:
             self._reject(call, exc.status, exc.detail)
             await leg.media.close()
             return
-        decision_kind, target = "bot", "ivr"
+        decision_kind = "bot"
         if self.center is not None:
             try:
                 c = await asyncio.to_thread(
@@ -193,7 +193,8 @@ class CallController:
                 leg.call_id = c.call_id
                 self.by_call[c.call_id] = leg
                 d = self.center.decision(c.call_id)
-                decision_kind, target = d.target_kind, d.target
+                decision_kind = d.target_kind
+                log.info("call_routed", call_id=c.call_id, kind=d.target_kind, target=d.target)
             except LendlineError as exc:
                 log.warning("call_center_refused", detail=exc.detail)
                 self._reject(call, 503, exc.detail)

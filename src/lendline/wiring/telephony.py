@@ -120,4 +120,5 @@ def seed_demo(container: Container) -> str:
     for agent_id in missing:
         credentials.set_password(agent_id, password)
     shown = "the demo password" if container.settings.demo_password else f"{password} (shown once)"
-    return f"SIP accounts {missing[0]}…{missing[-1]} @ {container.settings.sip_domain}, password {shown}"
+    domain = container.settings.sip_domain
+    return f"SIP accounts {missing[0]}…{missing[-1]} @ {domain}, password {shown}"
