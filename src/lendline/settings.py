@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     rtp_port_min: int = 20000
     rtp_port_max: int = 29998
     sip_digest_algorithms: str = Field(
-        "SHA-256,MD5", description="registrar challenges, in order of preference (RFC 8760)"
+        "MD5",
+        description="digest challenges the registrar sends, in order of preference "
+        "(MD5, SHA-256; RFC 8760). baresip 1.0 fails on any SHA-256 challenge and SIPp 3.6 "
+        "answers only the first: set SHA-256,MD5 for a fleet of RFC 8760 phones",
     )
 
     # --- routing ---

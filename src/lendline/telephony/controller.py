@@ -66,6 +66,7 @@ class CallLeg:
     agent_media: MediaSession | None = None
     agent_result: asyncio.Future[bool] | None = None
     hold_task: asyncio.Task[None] | None = None
+    ivr_task: asyncio.Task[Any] | None = None
     recording_id: str | None = None
     connected: bool = False
     ivr_keys: tuple[str, ...] = ()
@@ -113,6 +114,7 @@ class CallController:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.finished: list[CallLeg] = []  # recent finished calls (tests, diagnostics)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._early: dict[str, AgentReserved] = {}  # reservations made before we knew the call
         if bus is not None:
             bus.subscribe(self._on_bus, AgentReserved)
             bus.subscribe(self._on_bus, ReservationTimedOut)
@@ -181,7 +183,7 @@ class CallController:
             self._reject(call, exc.status, exc.detail)
             await leg.media.close()
             return
-        decision_kind = "bot"
+        decision_kind, known = "bot", False
         if self.center is not None:
             try:
                 c = await asyncio.to_thread(
@@ -193,7 +195,7 @@ class CallController:
                 leg.call_id = c.call_id
                 self.by_call[c.call_id] = leg
                 d = self.center.decision(c.call_id)
-                decision_kind = d.target_kind
+                decision_kind, known = d.target_kind, c.customer_id is not None
                 log.info("call_routed", call_id=c.call_id, kind=d.target_kind, target=d.target)
             except LendlineError as exc:
                 log.warning("call_center_refused", detail=exc.detail)
@@ -210,10 +212,20 @@ class CallController:
         if not leg.confirmed.is_set():
             return
         self._start_recording(leg)
-        if decision_kind == "bot":
-            out = await run_ivr(leg.media, self.prompts, self.status_lookup, lang=self.media.lang)
+        early = self._early.pop(leg.call_id, None)
+        if early is not None:
+            self._spawn(self._offer(leg, early))
+        if decision_kind == "bot" or not known:
+            # the bot, or (unknown caller, already queued) self-service while waiting
+            leg.ivr_task = asyncio.create_task(
+                run_ivr(leg.media, self.prompts, self.status_lookup, lang=self.media.lang)
+            )
+            try:
+                out = await leg.ivr_task
+            except asyncio.CancelledError:
+                return  # an agent answered meanwhile
             leg.ivr_keys = out.keys
-            if out.kind != "transfer" or leg.ended.is_set():
+            if out.kind != "transfer" or leg.ended.is_set() or leg.connected:
                 return
             if self.center is None:
                 await leg.media.play(
@@ -221,12 +233,13 @@ class CallController:
                 )
                 self._ua_hangup(call, "no call center")
                 return
-            await asyncio.to_thread(
-                self.center.enqueue,
-                leg.call_id,
-                DEFAULT_QUEUE,
-                context={"ivr_choices": list(out.choices), "ivr_reason": out.reason},
-            )
+            if decision_kind == "bot":
+                await asyncio.to_thread(
+                    self.center.enqueue,
+                    leg.call_id,
+                    DEFAULT_QUEUE,
+                    context={"ivr_choices": list(out.choices), "ivr_reason": out.reason},
+                )
         if not leg.connected and not leg.ended.is_set():
             leg.hold_task = asyncio.create_task(
                 hold_with_announcements(
@@ -261,8 +274,10 @@ class CallController:
             log.warning("recording_failed", detail=exc.detail)
 
     async def _finish(self, leg: CallLeg, by: str) -> None:
-        if leg.hold_task is not None:
-            leg.hold_task.cancel()
+        self._early.pop(leg.call_id, None)
+        for task in (leg.hold_task, leg.ivr_task):
+            if task is not None:
+                task.cancel()
         if leg.agent_sip is not None and leg.agent_sip.state is not SessionState.TERMINATED:
             self._ua_hangup(leg.agent_sip, "caller hung up")
         stats = None
@@ -308,9 +323,14 @@ class CallController:
     def _on_routing_event(self, ev: DomainEvent) -> None:
         if isinstance(ev, AgentReserved):
             leg = self.by_call.get(ev.call_id)
-            if leg is not None and not leg.ended.is_set():
+            if leg is None or not leg.confirmed.is_set():
+                self._early[ev.call_id] = ev  # offered once the caller's leg is up
+            elif not leg.ended.is_set():
                 self._spawn(self._offer(leg, ev))
         elif isinstance(ev, ReservationTimedOut):
+            early = self._early.get(ev.call_id)
+            if early is not None and early.agent_id == ev.agent_id:
+                del self._early[ev.call_id]
             leg = self.by_call.get(ev.call_id)
             if leg is not None and leg.agent_sip is not None and not leg.connected:
                 self._ua_hangup(leg.agent_sip, "reservation timed out")
@@ -369,6 +389,10 @@ class CallController:
         leg.connected = True
         if leg.hold_task is not None:
             leg.hold_task.cancel()
+        if leg.ivr_task is not None and not leg.ivr_task.done():
+            leg.ivr_task.cancel()
+            if leg.media is not None:
+                leg.media.stop_playback()
         self._connect(agent_media, out)
         if leg.media is not None:
             leg.media.stop_hold()
