@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # --- dialogue ---
     # --- desktop ---
     # --- telephony ---
+    "telephony.read": frozenset({L, S, C, D}),  # SIP status, registered phones
+    "telephony.credentials": frozenset({A, D}),  # SIP passwords: agents their own
 }
 
 

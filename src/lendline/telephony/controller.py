@@ -42,6 +42,7 @@ from lendline.telephony.sip.events import (
 from lendline.telephony.sip.registrar import Registrar
 from lendline.telephony.sip.session import InviteSession, SessionState
 from lendline.telephony.sip.uri import parse_uri
+from lendline.telephony.transfer import WarmTransfers
 
 if TYPE_CHECKING:
     from lendline.bus import InProcessBus
@@ -64,7 +65,7 @@ class CallLeg:
     agent_id: str | None = None
     agent_sip: InviteSession | None = None
     agent_media: MediaSession | None = None
-    agent_result: asyncio.Future[bool] | None = None
+    consult: Any = None  # a warm transfer in progress (telephony.transfer.Consultation)
     hold_task: asyncio.Task[None] | None = None
     ivr_task: asyncio.Task[Any] | None = None
     recording_id: str | None = None
@@ -111,10 +112,13 @@ class CallController:
         self.legs: dict[str, CallLeg] = {}  # by caller InviteSession id
         self.by_call: dict[str, CallLeg] = {}  # by CallCenter call id
         self.by_agent_leg: dict[str, CallLeg] = {}  # by agent InviteSession id
+        self.by_consult_leg: dict[str, CallLeg] = {}  # warm transfer: the consulted phone
+        self.outcomes: dict[str, asyncio.Future[bool]] = {}  # our INVITEs: answered or not
         self.tasks: set[asyncio.Task[Any]] = set()
         self.finished: list[CallLeg] = []  # recent finished calls (tests, diagnostics)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._early: dict[str, AgentReserved] = {}  # reservations made before we knew the call
+        self.transfers = WarmTransfers(self)
         if bus is not None:
             bus.subscribe(self._on_bus, AgentReserved)
             bus.subscribe(self._on_bus, ReservationTimedOut)
@@ -145,17 +149,21 @@ class CallController:
             elif isinstance(ev, CallUpdated) and leg.media is not None and call.audio:
                 self._connect(leg.media, call)
             return
+        outcome = self.outcomes.get(call.id)
+        if isinstance(ev, CallAnswered | CallFailed | CallEnded) and outcome is not None:
+            if not outcome.done():
+                outcome.set_result(isinstance(ev, CallAnswered))
+        consult_leg = self.by_consult_leg.get(call.id)
+        if consult_leg is not None and isinstance(ev, CallEnded):
+            self._spawn(self.transfers.consult_ended(consult_leg))
+            return
         agent_leg = self.by_agent_leg.get(call.id)
         if agent_leg is None:
             return
         leg = agent_leg
-        if isinstance(ev, CallAnswered | CallFailed) and leg.agent_result is not None:
-            if not leg.agent_result.done():
-                leg.agent_result.set_result(isinstance(ev, CallAnswered))
-        elif isinstance(ev, CallEnded):
+        if isinstance(ev, CallEnded):
             self.by_agent_leg.pop(call.id, None)
-            if leg.agent_result is not None and not leg.agent_result.done():
-                leg.agent_result.set_result(False)
+            self.outcomes.pop(call.id, None)
             if leg.connected and not leg.ended.is_set():
                 self._ua_hangup(leg.sip, "agent hung up")
         elif isinstance(ev, TransferRequested):
@@ -289,6 +297,8 @@ class CallController:
             stats = final.as_dict() if final is not None else None
         if leg.agent_media is not None:
             await leg.agent_media.close()
+        if leg.consult is not None:
+            await self.transfers.consult_ended(leg)
         if self.center is not None and leg.call_id:
             await asyncio.to_thread(self._report_end, leg, stats)
             self.by_call.pop(leg.call_id, None)
@@ -335,46 +345,66 @@ class CallController:
             if leg is not None and leg.agent_sip is not None and not leg.connected:
                 self._ua_hangup(leg.agent_sip, "reservation timed out")
 
-    async def _offer(self, leg: CallLeg, ev: AgentReserved) -> None:
-        """INVITE the reserved agent's phone; accept/decline the reservation by the outcome."""
-        assert self.server is not None and self.center is not None
-        user = await asyncio.to_thread(self.agent_sip_user, ev.agent_id)
+    async def ring_agent(
+        self, agent_id: str, leg: CallLeg, headers: dict[str, str]
+    ) -> tuple[InviteSession, MediaSession] | None:
+        """INVITE ``agent_id``'s registered phone with a fresh media leg; None if none."""
+        assert self.server is not None
+        user = await asyncio.to_thread(self.agent_sip_user, agent_id)
         bindings = (
             self.registrar.lookup(user, self.clock.monotonic()) if (self.registrar and user) else []
         )
         if not bindings:
-            log.info("agent_phone_not_registered", agent_id=ev.agent_id)
-            await asyncio.to_thread(self._decline, leg.call_id, ev.agent_id)
-            return
+            log.info("agent_phone_not_registered", agent_id=agent_id)
+            return None
         binding = bindings[-1]
-        agent_media = await MediaSession.open(
+        media = await MediaSession.open(
             self.scheduler,
             host=self.media.bind_host,
             port_min=self.media.port_min,
             port_max=self.media.port_max,
-            call_id=leg.call_id + "-agent",
+            call_id=f"{leg.call_id}-{agent_id}",
         )
-        ua = self.server.ua
-        out = ua.invite(
+        out = self.server.ua.invite(
             binding.contact,
             binding.source,
             transport=binding.transport,
             rtp_host=self.media.advertised_host,
-            rtp_port=agent_media.local_port,
+            rtp_port=media.local_port,
             from_user=_number(leg.sip.caller) or "lendline",
-            headers={"x-lendline-call-id": leg.call_id, "x-lendline-queue": ev.queue},
+            headers={"x-lendline-call-id": leg.call_id, **headers},
         )
         self._pump()
+        self.outcomes[out.id] = asyncio.get_running_loop().create_future()
+        return out, media
+
+    async def wait_answer(self, out: InviteSession, timeout_s: float) -> bool:
+        fut = self.outcomes.get(out.id)
+        if fut is None:
+            return False
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), timeout_s)
+        except TimeoutError:
+            return False
+
+    async def _offer(self, leg: CallLeg, ev: AgentReserved) -> None:
+        """INVITE the reserved agent's phone; accept/decline the reservation by the outcome."""
+        assert self.server is not None and self.center is not None
+        if self.transfers.takes_over(leg, ev):
+            return
+        rung = await self.ring_agent(ev.agent_id, leg, {"x-lendline-queue": ev.queue})
+        if rung is None:
+            await asyncio.to_thread(self._decline, leg.call_id, ev.agent_id)
+            return
+        out, agent_media = rung
         leg.agent_id, leg.agent_sip, leg.agent_media = ev.agent_id, out, agent_media
-        leg.agent_result = asyncio.get_running_loop().create_future()
         self.by_agent_leg[out.id] = leg
-        answered = False
-        with contextlib.suppress(TimeoutError):
-            answered = await asyncio.wait_for(asyncio.shield(leg.agent_result), ev.timeout_s + 1)
+        answered = await self.wait_answer(out, ev.timeout_s + 1)
         if not answered or leg.ended.is_set():
             if out.state is not SessionState.TERMINATED:
                 self._ua_hangup(out, "not answered")
             self.by_agent_leg.pop(out.id, None)
+            self.outcomes.pop(out.id, None)
             leg.agent_sip, leg.agent_media = None, None
             await agent_media.close()
             if not leg.ended.is_set():
@@ -386,6 +416,10 @@ class CallController:
             log.info("accept_refused", call_id=leg.call_id, detail=exc.detail)
             self._ua_hangup(out, "reservation lapsed")
             return
+        self.connect_agent(leg, out, agent_media)
+
+    def connect_agent(self, leg: CallLeg, out: InviteSession, agent_media: MediaSession) -> None:
+        """Bridge the caller to an answered agent leg (stops hold music and the IVR)."""
         leg.connected = True
         if leg.hold_task is not None:
             leg.hold_task.cancel()
@@ -460,6 +494,12 @@ class CallController:
         assert self.server is not None
         self.server.ua.hangup(call, reason)
         self._pump()
+
+    def pump(self) -> None:
+        self._pump()
+
+    def hangup(self, call: InviteSession, reason: str) -> None:
+        self._ua_hangup(call, reason)
 
     def _pump(self) -> None:
         if self.server is not None:
