@@ -150,9 +150,9 @@ class CallController:
                 self._connect(leg.media, call)
             return
         outcome = self.outcomes.get(call.id)
-        if isinstance(ev, CallAnswered | CallFailed | CallEnded) and outcome is not None:
-            if not outcome.done():
-                outcome.set_result(isinstance(ev, CallAnswered))
+        answered_or_not = isinstance(ev, CallAnswered | CallFailed | CallEnded)
+        if answered_or_not and outcome is not None and not outcome.done():
+            outcome.set_result(isinstance(ev, CallAnswered))
         consult_leg = self.by_consult_leg.get(call.id)
         if consult_leg is not None and isinstance(ev, CallEnded):
             self._spawn(self.transfers.consult_ended(consult_leg))
