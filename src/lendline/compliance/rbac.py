@@ -83,6 +83,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reports.export": frozenset({S, C, D}),  # CSV download
     "webhooks.manage": frozenset({D}),
     # --- telephony ---
+    "telephony.read": frozenset({L, S, C, D}),  # SIP status, registered phones
+    "telephony.credentials": frozenset({A, D}),  # SIP passwords: agents their own
 }
 
 

@@ -66,9 +66,23 @@ class DtmfReceiver:
 
     def __init__(self) -> None:
         self._seen: deque[tuple[int, int]] = deque(maxlen=32)
+        self._first_seq: dict[tuple[int, int], int | None] = {}
         self._key: tuple[int, int] | None = None
         self._ended = False
         self._end_seq: int | None = None
+
+    def _is_replay(self, key: tuple[int, int], ev_end: bool, sequence: int | None) -> bool:
+        """A tone starting again: a later sequence number after its end, or its very first
+        packet once more (SIPp replays a pcap byte for byte: same timestamp, same numbers).
+        A reordered packet from the middle of the tone is neither."""
+        if ev_end or sequence is None:
+            return False
+        if key == self._key:
+            if not self._ended:
+                return False
+            if self._end_seq is not None and seq_delta(sequence, self._end_seq) > 0:
+                return True
+        return sequence == self._first_seq.get(key)
 
     def feed(
         self, ssrc: int, timestamp: int, payload: bytes, sequence: int | None = None
@@ -78,21 +92,15 @@ class DtmfReceiver:
         if ev.digit is None:
             return None
         key = (ssrc, timestamp)
-        if key == self._key:
-            restarted = (
-                self._ended
-                and not ev.end
-                and sequence is not None
-                and self._end_seq is not None
-                and seq_delta(sequence, self._end_seq) > 0
-            )
-            if not restarted:
-                if ev.end and not self._ended:
-                    self._ended, self._end_seq = True, sequence
-                return None
-        elif key in self._seen:
+        if (key == self._key or key in self._seen) and not self._is_replay(key, ev.end, sequence):
+            if key == self._key and ev.end and not self._ended:
+                self._ended, self._end_seq = True, sequence
             return None
-        self._seen.append(key)
+        if key not in self._seen:
+            self._seen.append(key)
+        if len(self._first_seq) > 64:
+            self._first_seq = {k: v for k, v in self._first_seq.items() if k in self._seen}
+        self._first_seq[key] = sequence
         self._key = key
         self._ended = ev.end
         self._end_seq = sequence if ev.end else None
