@@ -75,7 +75,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "conversations.message": frozenset({A, L, S, D}),
     "conversations.read": frozenset({L, S, C, D}),
     # --- desktop ---
+    "desktop.view": frozenset({A, L, S, D}),  # agent page, own screen pop, push socket
+    "customers.read": frozenset({A, L, S, C}),  # agents: only the customer of their call
+    "wallboard.view": frozenset({L, S, C, D}),
+    "supervise.listen": frozenset({L, S}),  # listen-in / whisper / barge
+    "reports.read": frozenset({L, S, C, D}),
+    "reports.export": frozenset({S, C, D}),  # CSV download
+    "webhooks.manage": frozenset({D}),
     # --- telephony ---
+    "telephony.read": frozenset({L, S, C, D}),  # SIP status, registered phones
+    "telephony.credentials": frozenset({A, D}),  # SIP passwords: agents their own
 }
 
 
