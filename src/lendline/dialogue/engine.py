@@ -46,6 +46,7 @@ from lendline.errors import Conflict, RuleError
 _DOB = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]?\s*(\d{1,2})\s*[月\-/.]?\s*(\d{1,2})\s*[日号]?")
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _MAX_STEPS = 40
+YES_NO_KEYS = {"1": "affirm", "2": "deny"}
 
 
 def second_factor(text: str) -> str | None:
@@ -140,11 +141,16 @@ class DialogueEngine:
         if inp.dtmf and not raw:
             keys = inp.dtmf.strip().rstrip("#")
             mapped = st.dtmf.get(keys)
+            if mapped is None and {"affirm", "deny"} & set(st.on_intent):
+                mapped = YES_NO_KEYS.get(keys)  # a yes/no question: 1 = yes, 2 = no
             if mapped is not None:
                 ctx.transcript.append({"role": "user", "text": f"[DTMF {keys}]"})
                 if st.slot:
                     return Understood("dtmf", 1.0, {st.slot: mapped})
                 return Understood(mapped, 1.0)
+            if not st.dtmf_digits and not st.slot:  # a key that means nothing here
+                ctx.transcript.append({"role": "user", "text": f"[DTMF {keys}]"})
+                return Understood("out_of_scope", 0.0)
             raw = keys.replace("*", "X")
         sensitive = st.slot in SENSITIVE_SLOTS
         ctx.transcript.append({"role": "user", "text": mask_user_text(raw, sensitive)})
@@ -212,8 +218,9 @@ class DialogueEngine:
             self._handoff(ctx, flow.queue, "low_confidence", out)
             return
         out.say(PHRASES.get(f"bad_{bad}", PHRASES["miss"]) if bad else PHRASES["miss"], ctx)
-        assert st.say is not None
-        out.say(st.say, ctx)
+        again = st.help or st.say
+        assert again is not None
+        out.say(again, ctx)
 
     def _silence(self, ctx: ConversationContext, st: State, out: _Turn) -> None:
         ctx.silences += 1
@@ -223,8 +230,9 @@ class DialogueEngine:
             out.actions.append("hangup")
             return
         out.say(PHRASES["silence"], ctx)
-        assert st.say is not None
-        out.say(st.say, ctx)
+        again = st.help or st.say
+        assert again is not None
+        out.say(again, ctx)
 
     # --- moving through states ---
     def _state(self, ctx: ConversationContext) -> State:
@@ -359,9 +367,12 @@ class DialogueEngine:
         hint = InputHint()
         if ctx.stack and ctx.status == "active":
             st = self._state(ctx)
+            keys = set(st.dtmf)
+            if {"affirm", "deny"} & set(st.on_intent):
+                keys |= set(YES_NO_KEYS)
             hint = InputHint(
                 st.slot or st.free_text,
-                tuple(sorted(st.dtmf)),
+                tuple(sorted(keys)),
                 st.dtmf_digits,
                 sensitive=st.slot in SENSITIVE_SLOTS,
             )

@@ -16,7 +16,7 @@ A flow file looks like::
         end: true
 
 State keys (all optional, at least one way out): ``say`` (prompt; ``{var}`` placeholders
-from slots and action results), ``slot`` (fill it from NLU, ``choices`` keywords or
+from slots and action results), ``help`` (said instead after a miss or silence), ``slot`` (fill it from NLU, ``choices`` keywords or
 ``dtmf`` keys, then go to ``next``), ``free_text`` (store the caller's words under this
 name), ``on_intent`` (intent → state), ``action`` + ``args`` + ``on`` (outcome → state,
 ``"*"`` = any), ``subflow`` (run another flow, then ``next``), ``handoff``
@@ -44,6 +44,7 @@ from lendline.errors import RuleError
 FLOWS_DIR = Path(__file__).parent / "flows"
 _STATE_KEYS = {
     "say",
+    "help",
     "slot",
     "choices",
     "dtmf",
@@ -79,6 +80,7 @@ class State:
     name: str
     line: int
     say: Text | None = None
+    help: Text | None = None  # said instead of ``say`` after a miss or a silence
     lines: dict[str, int] = field(default_factory=dict)  # key -> line, for error reports
     slot: str | None = None
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -188,6 +190,8 @@ def _state(name: str, n: _Node, actions: Iterable[str] | None, line: int) -> Sta
     kw: dict[str, Any] = {"name": name, "line": line, "lines": dict(n.keylines)}
     if "say" in m:
         kw["say"] = _text(m["say"], f"state {name!r} say")
+    if "help" in m:
+        kw["help"] = _text(m["help"], f"state {name!r} help")
     for key in ("slot", "next", "action", "subflow", "free_text"):
         if key in m:
             kw[key] = _str(m[key], f"state {name!r} {key}")
