@@ -16,8 +16,8 @@ A flow file looks like::
         end: true
 
 State keys (all optional, at least one way out): ``say`` (prompt; ``{var}`` placeholders
-from slots and action results), ``help`` (said instead after a miss or silence), ``slot`` (fill it from NLU, ``choices`` keywords or
-``dtmf`` keys, then go to ``next``), ``free_text`` (store the caller's words under this
+from slots and action results), ``help`` (said instead after a miss or silence),
+``slot`` (fill it from NLU, ``choices`` keywords or ``dtmf`` keys, then go to ``next``), ``free_text`` (store the caller's words under this
 name), ``on_intent`` (intent → state), ``action`` + ``args`` + ``on`` (outcome → state,
 ``"*"`` = any), ``subflow`` (run another flow, then ``next``), ``handoff``
 (``{queue, reason}``), ``end`` (``true`` = end this flow, ``abort`` = end it and the flows
