@@ -17,8 +17,8 @@ A flow file looks like::
 
 State keys (all optional, at least one way out): ``say`` (prompt; ``{var}`` placeholders
 from slots and action results), ``help`` (said instead after a miss or silence),
-``slot`` (fill it from NLU, ``choices`` keywords or ``dtmf`` keys, then go to ``next``), ``free_text`` (store the caller's words under this
-name), ``on_intent`` (intent → state), ``action`` + ``args`` + ``on`` (outcome → state,
+``slot`` (fill it from NLU, ``choices`` keywords or ``dtmf`` keys, then go to ``next``),
+``free_text`` (store the caller's words under this name), ``on_intent`` (intent → state), ``action`` + ``args`` + ``on`` (outcome → state,
 ``"*"`` = any), ``subflow`` (run another flow, then ``next``), ``handoff``
 (``{queue, reason}``), ``end`` (``true`` = end this flow, ``abort`` = end it and the flows
 that called it, back to main; ``conversation`` = hang up),
