@@ -15,15 +15,20 @@ A flow file looks like::
         say: {zh: "下一期还款日是{due_date}，应还{due_yuan}元。", en: "..."}
         end: true
 
-State keys (all optional, at least one way out): ``say`` (prompt; ``{var}`` placeholders
-from slots and action results), ``help`` (said instead after a miss or silence),
-``slot`` (fill it from NLU, ``choices`` keywords or ``dtmf`` keys, then go to ``next``),
-``free_text`` (store the caller's words under this name), ``on_intent`` (intent → state), ``action`` + ``args`` + ``on`` (outcome → state,
-``"*"`` = any), ``subflow`` (run another flow, then ``next``), ``handoff``
-(``{queue, reason}``), ``end`` (``true`` = end this flow, ``abort`` = end it and the flows
-that called it, back to main; ``conversation`` = hang up),
-``skip_if`` (conditions: ``verified``, ``customer_known``, ``slot:<name>``),
-``max_misses`` (default 2), ``dtmf_digits`` (max length of a digit string).
+State keys (all optional, at least one way out):
+
+* ``say`` — the prompt; ``{var}`` placeholders from slots and action results;
+* ``help`` — said instead of ``say`` after a miss or a silence;
+* ``slot`` — fill it from NLU, ``choices`` keywords or ``dtmf`` keys, then go to ``next``;
+* ``free_text`` — store the caller's words under this name, then go to ``next``;
+* ``on_intent`` — intent → state;
+* ``action`` + ``args`` + ``on`` — run an action, outcome → state (``"*"`` = any);
+* ``subflow`` — run another flow, then ``next``;
+* ``handoff`` — ``{queue, reason}``;
+* ``end`` — ``true`` ends this flow, ``abort`` ends it and the flows that called it
+  (back to main), ``conversation`` hangs up;
+* ``skip_if`` — conditions ``verified``, ``customer_known``, ``slot:<name>``;
+* ``max_misses`` (default 2), ``dtmf_digits`` (max length of a digit string).
 
 An invalid file raises ``RuleError`` with the line and the reason; nothing half-loaded.
 """
