@@ -1,7 +1,8 @@
 """Wiring of the dialogue feature into the container.
 
-Registers ``services["dialogue"]`` (``ConversationService``) and
-``services["dialogue_engine"]`` (the I/O-free ``DialogueEngine``, for the IVR). The NLU
+Registers ``services["dialogue"]`` (``ConversationService``),
+``services["dialogue_engine"]`` (the I/O-free ``DialogueEngine``) and
+``services["voice_bot"]`` (an async runner of the flows on a call's media leg). The NLU
 model loads on first use so that start-up stays fast.
 """
 
@@ -74,7 +75,7 @@ def wire(container: Container) -> None:
     repo = ConversationRepository(container.db, container.field_cipher)
     container.services["dialogue_backend"] = backend
     container.services["dialogue_engine"] = engine
-    container.services["dialogue"] = ConversationService(
+    service = ConversationService(
         engine,
         repo,
         backend,
@@ -83,6 +84,20 @@ def wire(container: Container) -> None:
         timezone=s.timezone,
         services=container.services,
     )
+    container.services["dialogue"] = service
+    container.services["voice_bot"] = _voice_bot(service)
+
+
+def _voice_bot(service: ConversationService) -> Any:
+    """``await services["voice_bot"](session, tts, call_id=…, caller=…, lang=…, asr=…)``:
+    the flows on a live call (``lendline.dialogue.call_io.run_bot_call``)."""
+
+    async def run(session: Any, tts: Any, **kw: Any) -> Any:
+        from lendline.dialogue.call_io import run_bot_call
+
+        return await run_bot_call(session, tts, service, **kw)
+
+    return run
 
 
 def _merged(paths: list[Path]) -> Any:

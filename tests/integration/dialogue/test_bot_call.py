@@ -15,7 +15,6 @@ import pytest
 from lendline.app import build_container
 from lendline.clock import ManualClock
 from lendline.demo.seed import REFERENCE_NOW
-from lendline.dialogue.call_io import run_bot_call
 from lendline.domain.recording import RecordingMeta
 from lendline.settings import Settings
 from lendline.speech.tts import ToneTts
@@ -82,7 +81,8 @@ async def test_repayment_info_by_keys_then_agent(
 
     task = asyncio.create_task(caller())
     out = await asyncio.wait_for(
-        run_bot_call(bot, tts, c.services["dialogue"], caller=p.phone_e164), 40
+        c.services["voice_bot"](bot, tts, caller=p.phone_e164),
+        40,  # as telephony would call it
     )
     await task
     assert out.kind == "handoff" and out.queue is not None and out.turns == 4, out.replies
