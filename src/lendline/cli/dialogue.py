@@ -56,6 +56,14 @@ def run_stories(
         world.close()
 
 
+class _NoNlu:
+    """Stands in for NLU and the backend when only checking a flow set (never called)."""
+
+
+class _NoBackend:
+    pass
+
+
 class EspeakTimer:
     """TTS seconds of a prompt: the real espeak-ng output length, cached per text."""
 
@@ -104,6 +112,18 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             except RuleError as exc:
                 bad += 1
                 console.print(f"[red]invalid[/] {f}:{exc.line or '?'}: {exc.detail}")
+        if not bad and any(p.is_dir() for p in files):
+            # a whole flow set: subflows resolve and every action outcome has a branch
+            from lendline.dialogue.engine import DialogueEngine
+            from lendline.dialogue.flow import load_flows
+
+            try:
+                flows = load_flows(files, actions=BUILTIN_ACTIONS)
+                DialogueEngine(flows, _NoNlu(), _NoBackend())  # type: ignore[arg-type]
+                console.print(f"[green]ok[/] flow set: {len(flows)} flows")
+            except RuleError as exc:
+                bad += 1
+                console.print(f"[red]invalid[/] flow set:{exc.line or '?'}: {exc.detail}")
         raise typer.Exit(1 if bad else 0)
 
     @bot.command("test")

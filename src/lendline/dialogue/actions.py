@@ -311,3 +311,19 @@ BUILTIN_ACTIONS: dict[str, Action] = {
         send_upload_link,
     )
 }
+
+OUTCOMES: dict[str, frozenset[str]] = {
+    "verify_identity": frozenset({"ok", "mismatch", "locked", "missing"}),
+    "credit_precheck": frozenset({"likely", "partial", "unlikely", "review", "none"}),
+    "match_products": frozenset({"ok", "none"}),
+    "application_status": frozenset({"ok", "none"}),
+    "repayment_info": frozenset({"ok", "none"}),
+    "collection_summary": frozenset({"overdue", "due", "none"}),
+    "list_documents": frozenset({"ok"}),
+    "early_repayment_quote": frozenset({"ok", "none"}),
+    "record_promise": frozenset({"ok", "past", "too_late", "none"}),
+    "record_unable_to_pay": frozenset({"ok", "none"}),
+    "open_ticket": frozenset({"ok"}),
+    "stop_calling": frozenset({"ok", "none"}),
+    "send_upload_link": frozenset({"ok", "no_phone"}),
+}  # the table in this module's docstring, for checking flows when they load

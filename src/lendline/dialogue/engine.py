@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from lendline.dialogue.actions import BUILTIN_ACTIONS, Action
+from lendline.dialogue.actions import BUILTIN_ACTIONS, OUTCOMES, Action
 from lendline.dialogue.backend import DialogueBackend
 from lendline.dialogue.flow import LOCAL_SLOTS, Flow, State, Text
 from lendline.dialogue.model import ConversationContext, Frame, Handoff, InputHint, Reply, UserInput
@@ -60,6 +60,29 @@ def second_factor(text: str) -> str | None:
             return None
     m4 = _LAST4.search(compact)
     return f"last4:{m4[1]}" if m4 else None
+
+
+def _check_branches(fl: Flow, st: State) -> None:
+    """Every outcome of a built-in action has somewhere to go, and no branch is a typo."""
+    outcomes = OUTCOMES.get(st.action or "")
+    if outcomes is None:
+        return
+    where = f"{fl.source}: state {st.name!r}"
+    line = st.lines.get("on", st.line)
+    unknown = set(st.on) - outcomes - {"*"}
+    if unknown:
+        raise RuleError(
+            f"{where}: {st.action} has no outcome {sorted(unknown)[0]!r}",
+            line=line,
+            code="invalid_flow",
+        )
+    missing = outcomes - set(st.on)
+    if missing and "*" not in st.on and st.next is None:
+        raise RuleError(
+            f"{where}: no branch for outcome {sorted(missing)[0]!r} of {st.action}",
+            line=line,
+            code="invalid_flow",
+        )
 
 
 class _Turn:
@@ -106,6 +129,9 @@ class DialogueEngine:
         main = self.flows.get("main")
         if main is None or "anything_else" not in main.states:
             raise RuleError("the main flow needs an 'anything_else' state", code="invalid_flow")
+        for fl in self.flows.values():
+            for st in fl.states.values():
+                _check_branches(fl, st)
 
     # --- public API ---
     def start(self, ctx: ConversationContext, flow: str | None = None) -> Reply:
