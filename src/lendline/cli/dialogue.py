@@ -235,8 +235,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         done = [r for r in results if r.completed]
         times = [talk_time(r.bot, r.user, tts, r.language[:2]) for r in done]
         by_task: dict[str, list[Any]] = {}
+        by_lang: dict[str, list[Any]] = {}
         for r, t in zip(done, times, strict=True):
             by_task.setdefault(str(r.task), []).append(t)
+            by_lang.setdefault(r.language, []).append(t)
         out = {
             "stories": len(results),
             "passed": sum(r.passed for r in results),
@@ -245,6 +247,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "tts": "espeak-ng (measured per prompt)" if shutil.which("espeak-ng") else "rate",
             **summary(times),
             "by_task": {k: summary(v) for k, v in sorted(by_task.items())},
+            "by_language": {k: summary(v) for k, v in sorted(by_lang.items())},
             "turn_ms_median": round(statistics.median(turn_ms), 1) if turn_ms else None,
             "turn_ms_p95": round(sorted(turn_ms)[int(0.95 * (len(turn_ms) - 1))], 1)
             if turn_ms
@@ -287,3 +290,5 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         )
         for k in keys:
             console.print(f"{k:>16}: {out.get(k)}")
+        for lang, v in out["by_language"].items():
+            console.print(f"{lang:>16}: {v['tasks']} tasks, median {v['median_talk_s']} s")
