@@ -23,80 +23,25 @@ How a caller turn at a waiting state is decided (first rule that applies wins)::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
 
-from lendline.dialogue.actions import BUILTIN_ACTIONS, OUTCOMES, Action
+from lendline.dialogue.actions import BUILTIN_ACTIONS, Action
 from lendline.dialogue.backend import DialogueBackend
-from lendline.dialogue.flow import LOCAL_SLOTS, Flow, State, Text
+from lendline.dialogue.checks import check_flow_set
+from lendline.dialogue.flow import Flow, State
+from lendline.dialogue.local_slots import YES_NO_KEYS, match_choice, should_skip, understand_turn
 from lendline.dialogue.model import ConversationContext, Frame, Handoff, InputHint, Reply, UserInput
 from lendline.dialogue.render import (
     PHRASES,
     SENSITIVE_SLOTS,
-    mask_user_text,
+    TurnOutput,
+    handoff_context,
     masked_slots,
-    prompt_values,
-    render,
 )
 from lendline.dialogue.understanding import Understanding, Understood
 from lendline.errors import Conflict, RuleError
 
-_DOB = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]?\s*(\d{1,2})\s*[月\-/.]?\s*(\d{1,2})\s*[日号]?")
-_LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _MAX_STEPS = 40
-YES_NO_KEYS = {"1": "affirm", "2": "deny"}
-
-
-def second_factor(text: str) -> str | None:
-    """``dob:YYYY-MM-DD`` for a date of birth, ``last4:NNNN`` for four digits, else None."""
-    compact = text.replace(" ", "")
-    m = _DOB.search(compact)
-    if m:
-        try:
-            return "dob:" + date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-        except ValueError:
-            return None
-    m4 = _LAST4.search(compact)
-    return f"last4:{m4[1]}" if m4 else None
-
-
-def _check_branches(fl: Flow, st: State) -> None:
-    """Every outcome of a built-in action has somewhere to go, and no branch is a typo."""
-    outcomes = OUTCOMES.get(st.action or "")
-    if outcomes is None:
-        return
-    where = f"{fl.source}: state {st.name!r}"
-    line = st.lines.get("on", st.line)
-    unknown = set(st.on) - outcomes - {"*"}
-    if unknown:
-        raise RuleError(
-            f"{where}: {st.action} has no outcome {sorted(unknown)[0]!r}",
-            line=line,
-            code="invalid_flow",
-        )
-    missing = outcomes - set(st.on)
-    if missing and "*" not in st.on and st.next is None:
-        raise RuleError(
-            f"{where}: no branch for outcome {sorted(missing)[0]!r} of {st.action}",
-            line=line,
-            code="invalid_flow",
-        )
-
-
-class _Turn:
-    """What one call to ``start``/``handle`` says and does."""
-
-    def __init__(self) -> None:
-        self.zh: list[str] = []
-        self.en: list[str] = []
-        self.actions: list[str] = []
-        self.handoff: Handoff | None = None
-
-    def say(self, t: Text, ctx: ConversationContext) -> None:
-        self.zh.append(render(t, True, prompt_values(ctx.slots, ctx.vars, True)))
-        self.en.append(render(t, False, prompt_values(ctx.slots, ctx.vars, False)))
 
 
 class DialogueEngine:
@@ -126,17 +71,12 @@ class DialogueEngine:
         for fl in self.flows.values():
             for intent in fl.intents:
                 self.triggers.setdefault(intent, fl.name)
-        main = self.flows.get("main")
-        if main is None or "anything_else" not in main.states:
-            raise RuleError("the main flow needs an 'anything_else' state", code="invalid_flow")
-        for fl in self.flows.values():
-            for st in fl.states.values():
-                _check_branches(fl, st)
+        check_flow_set(self.flows)
 
     # --- public API ---
     def start(self, ctx: ConversationContext, flow: str | None = None) -> Reply:
         """Greet (main flow), or open ``flow`` directly (e.g. an outbound reminder)."""
-        out = _Turn()
+        out = TurnOutput()
         if flow is None:
             ctx.stack = [Frame("main", self.flows["main"].start)]
             self._run(ctx, out)
@@ -147,14 +87,14 @@ class DialogueEngine:
     def handle(self, ctx: ConversationContext, inp: UserInput) -> Reply:
         if ctx.status != "active" or not ctx.stack:
             raise Conflict("the conversation has ended", code="conversation_closed")
-        out = _Turn()
+        out = TurnOutput()
         st = self._state(ctx)
         if inp.is_no_input:
             ctx.transcript.append({"role": "user", "text": ""})
             self._silence(ctx, st, out)
             return self._reply(ctx, out, None)
         ctx.silences = 0
-        u = self._understand(ctx, st, inp)
+        u = understand_turn(self.nlu, ctx, st, inp)
         ctx.intents.append(
             {"intent": u.intent, "confidence": round(u.confidence, 3), "state": ctx.where}
         )
@@ -162,43 +102,8 @@ class DialogueEngine:
         return self._reply(ctx, out, u)
 
     # --- deciding a turn ---
-    def _understand(self, ctx: ConversationContext, st: State, inp: UserInput) -> Understood:
-        raw = inp.text.strip()
-        if inp.dtmf and not raw:
-            keys = inp.dtmf.strip().rstrip("#")
-            mapped = st.dtmf.get(keys)
-            if mapped is None and {"affirm", "deny"} & set(st.on_intent):
-                mapped = YES_NO_KEYS.get(keys)  # a yes/no question: 1 = yes, 2 = no
-            if mapped is not None:
-                ctx.transcript.append({"role": "user", "text": f"[DTMF {keys}]"})
-                if st.slot:
-                    return Understood("dtmf", 1.0, {st.slot: mapped})
-                return Understood(mapped, 1.0)
-            if not st.dtmf_digits and not st.slot:  # a key that means nothing here
-                ctx.transcript.append({"role": "user", "text": f"[DTMF {keys}]"})
-                return Understood("out_of_scope", 0.0)
-            raw = keys.replace("*", "X")
-        sensitive = st.slot in SENSITIVE_SLOTS
-        ctx.transcript.append({"role": "user", "text": mask_user_text(raw, sensitive)})
-        today = date.fromisoformat(ctx.today)
-        u = self.nlu.understand(raw, today=today, lang=ctx.language)
-        slots = dict(u.slots)
-        if st.slot in LOCAL_SLOTS:
-            slots = {}  # digits here are a birth date or phone digits, not an amount
-            sf = second_factor(raw)
-            if sf:
-                slots[st.slot] = sf
-        elif st.choices and st.slot:
-            for value, words in st.choices.items():
-                if any(w in raw for w in words):
-                    slots[st.slot] = value
-                    break
-        if st.free_text:
-            slots[st.free_text] = mask_user_text(raw, False)[:500]
-        return Understood(u.intent, u.confidence, slots, dict(u.slot_errors), u.ranking)
-
     def _decide(
-        self, ctx: ConversationContext, st: State, u: Understood, inp: UserInput, out: _Turn
+        self, ctx: ConversationContext, st: State, u: Understood, inp: UserInput, out: TurnOutput
     ) -> None:
         flow = self.flows[ctx.stack[-1].flow]
         sure = u.confidence >= self.threshold
@@ -237,7 +142,7 @@ class DialogueEngine:
         return None
 
     def _miss(
-        self, ctx: ConversationContext, st: State, flow: Flow, out: _Turn, bad: str | None
+        self, ctx: ConversationContext, st: State, flow: Flow, out: TurnOutput, bad: str | None
     ) -> None:
         ctx.misses += 1
         if ctx.misses >= st.max_misses:
@@ -248,7 +153,7 @@ class DialogueEngine:
         assert again is not None
         out.say(again, ctx)
 
-    def _silence(self, ctx: ConversationContext, st: State, out: _Turn) -> None:
+    def _silence(self, ctx: ConversationContext, st: State, out: TurnOutput) -> None:
         ctx.silences += 1
         if ctx.silences >= self.max_silences:
             out.say(PHRASES["silence_end"], ctx)
@@ -265,12 +170,12 @@ class DialogueEngine:
         top = ctx.stack[-1]
         return self.flows[top.flow].states[top.state]
 
-    def _goto(self, ctx: ConversationContext, state: str, out: _Turn) -> None:
+    def _goto(self, ctx: ConversationContext, state: str, out: TurnOutput) -> None:
         ctx.stack[-1].state = state
         ctx.misses = 0
         self._run(ctx, out)
 
-    def _switch(self, ctx: ConversationContext, flow: str, out: _Turn, text: str) -> None:
+    def _switch(self, ctx: ConversationContext, flow: str, out: TurnOutput, text: str) -> None:
         """Start ``flow`` on top of main; the words that triggered it may fill its first ask."""
         fl = self.flows[flow]
         ctx.stack = [Frame("main", "anything_else")]
@@ -278,31 +183,18 @@ class DialogueEngine:
         ctx.misses = 0
         first = fl.states[fl.start]
         if first.slot and first.choices and first.slot not in ctx.slots:
-            for value, words in first.choices.items():
-                if any(w in text for w in words):
-                    ctx.slots[first.slot] = value
-                    break
+            choice = match_choice(first.choices, text)
+            if choice is not None:
+                ctx.slots[first.slot] = choice
         self._run(ctx, out)
 
-    def _skip(self, ctx: ConversationContext, st: State) -> bool:
-        if st.slot and st.slot in ctx.slots and not st.action:
-            return True
-        for c in st.skip_if:
-            if (
-                (c == "verified" and ctx.verified)
-                or (c == "customer_known" and ctx.customer_id)
-                or (c.startswith("slot:") and ctx.slots.get(c[5:]) not in (None, ""))
-            ):
-                return True
-        return False
-
-    def _run(self, ctx: ConversationContext, out: _Turn) -> None:
+    def _run(self, ctx: ConversationContext, out: TurnOutput) -> None:
         """Enter states until one waits for the caller, or the conversation ends/hands off."""
         for _ in range(_MAX_STEPS):
             top = ctx.stack[-1]
             flow = self.flows[top.flow]
             st = flow.states[top.state]
-            if self._skip(ctx, st) and st.next:
+            if should_skip(ctx, st) and st.next:
                 top.state = st.next
                 continue
             if st.action:
@@ -359,32 +251,24 @@ class DialogueEngine:
         )
 
     def _handoff(
-        self, ctx: ConversationContext, queue: str, reason: str, out: _Turn, *, say: bool = True
+        self,
+        ctx: ConversationContext,
+        queue: str,
+        reason: str,
+        out: TurnOutput,
+        *,
+        say: bool = True,
     ) -> None:
         if say:
             out.say(PHRASES["handoff_low" if reason == "low_confidence" else "handoff"], ctx)
         out.actions.append("request_human")
         where = ctx.where
         ctx.status, ctx.handoff_reason = "handed_off", reason
-        context: dict[str, Any] = {
-            "conversation_id": ctx.conversation_id,
-            "channel": ctx.channel,
-            "reason": reason,
-            "queue": queue,
-            "customer_id": ctx.customer_id,
-            "verified": ctx.verified,
-            "verify_failures": ctx.verify_failures,
-            "state": where,
-            "intents": ctx.intents[-20:],
-            "slots": masked_slots(ctx.slots),
-            "completed": list(ctx.completed),
-            "transcript": ctx.transcript[-40:],
-            "ticket_no": ctx.vars.get("ticket_no"),
-        }
+        context = handoff_context(ctx, queue, reason, where)
         out.handoff = Handoff(queue, reason, context)
         ctx.stack = []
 
-    def _reply(self, ctx: ConversationContext, out: _Turn, u: Understood | None) -> Reply:
+    def _reply(self, ctx: ConversationContext, out: TurnOutput, u: Understood | None) -> Reply:
         zh, en = "".join(out.zh), " ".join(out.en)
         text = zh if ctx.zh else en
         ctx.transcript.append({"role": "bot", "text": text})

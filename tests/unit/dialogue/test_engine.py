@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 
 from lendline.dialogue.actions import BUILTIN_ACTIONS
-from lendline.dialogue.engine import DialogueEngine, second_factor
+from lendline.dialogue.engine import DialogueEngine
 from lendline.dialogue.flow import default_flows
+from lendline.dialogue.local_slots import second_factor
 from lendline.dialogue.model import ConversationContext, UserInput
 from lendline.errors import Conflict
 from tests.unit.dialogue.fakes import KeywordUnderstanding, MemoryBackend, make_customer
