@@ -59,19 +59,28 @@ class DtmfReceiver:
     """Turns telephone-event packets into key presses, once per tone.
 
     A tone is keyed by ``(ssrc, rtp timestamp)``; its repeated packets and retransmitted end
-    packets are ignored, as are late packets of the last 32 tones. A tone that has ended
-    and then starts again with the same timestamp (a sender replaying a recorded key press,
-    as SIPp does with its pcaps) is a new key press.
+    packets are ignored, as are late packets of the last 32 tones. After a tone has ended, a
+    non-end packet with the same key starts a new key press if its sequence number is newer
+    or it arrives more than ``replay_gap_s`` after the end — a reordered packet of the old
+    tone cannot be that late, whereas a sender replaying a recorded key press verbatim
+    (SIPp plays its pcaps with the same SSRC, sequence numbers and timestamps) is.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, replay_gap_s: float = 0.2) -> None:
+        self.replay_gap_s = replay_gap_s
         self._seen: deque[tuple[int, int]] = deque(maxlen=32)
         self._key: tuple[int, int] | None = None
         self._ended = False
         self._end_seq: int | None = None
+        self._end_s: float | None = None
 
     def feed(
-        self, ssrc: int, timestamp: int, payload: bytes, sequence: int | None = None
+        self,
+        ssrc: int,
+        timestamp: int,
+        payload: bytes,
+        sequence: int | None = None,
+        arrival_s: float | None = None,
     ) -> DtmfDigit | None:
         """Feed one telephone-event payload; a new key press, or ``None``."""
         ev = TelephoneEvent.parse(payload)
@@ -79,16 +88,9 @@ class DtmfReceiver:
             return None
         key = (ssrc, timestamp)
         if key == self._key:
-            restarted = (
-                self._ended
-                and not ev.end
-                and sequence is not None
-                and self._end_seq is not None
-                and seq_delta(sequence, self._end_seq) > 0
-            )
-            if not restarted:
+            if not (self._ended and not ev.end and self._restarts(sequence, arrival_s)):
                 if ev.end and not self._ended:
-                    self._ended, self._end_seq = True, sequence
+                    self._ended, self._end_seq, self._end_s = True, sequence, arrival_s
                 return None
         elif key in self._seen:
             return None
@@ -96,7 +98,21 @@ class DtmfReceiver:
         self._key = key
         self._ended = ev.end
         self._end_seq = sequence if ev.end else None
+        self._end_s = arrival_s if ev.end else None
         return DtmfDigit(digit=ev.digit, timestamp=timestamp, ssrc=ssrc)
+
+    def _restarts(self, sequence: int | None, arrival_s: float | None) -> bool:
+        if (
+            sequence is not None
+            and self._end_seq is not None
+            and seq_delta(sequence, self._end_seq) > 0
+        ):
+            return True
+        return (
+            arrival_s is not None
+            and self._end_s is not None
+            and arrival_s - self._end_s > self.replay_gap_s
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,7 +168,9 @@ class RtpStream:
             is_event = pkt.payload_type == self.dtmf_payload_type
             self._rx.update(pkt.sequence, pkt.timestamp, arrival_s, timing=not is_event)
             if pkt.payload_type == self.dtmf_payload_type:
-                digit = self._dtmf_in.feed(pkt.ssrc, pkt.timestamp, pkt.payload, pkt.sequence)
+                digit = self._dtmf_in.feed(
+                    pkt.ssrc, pkt.timestamp, pkt.payload, pkt.sequence, arrival_s
+                )
                 return [digit] if digit else []
             if pkt.payload_type == self.payload_type:
                 self.jitter.push(pkt.sequence, pkt.timestamp, pkt.payload, arrival_s)
