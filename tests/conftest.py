@@ -24,7 +24,9 @@ from lendline.store.migrate import upgrade
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("LENDLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_MASTER_KEY = base64.b64encode(b"k" * 32).decode()
-_DATABASES = [d for d in os.environ.get("LENDLINE_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
+_DATABASES = [
+    d for d in os.environ.get("LENDLINE_TEST_DATABASES", "sqlite,postgresql").split(",") if d
+]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -53,7 +55,11 @@ class _PgTemplates:
             conn.execute(sql)  # type: ignore[arg-type]
 
     def url(self, name: str) -> str:
-        return PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
+        return (
+            PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+            + "/"
+            + name
+        )
 
     def clone(self) -> str:
         name = f"lendline_t_{uuid.uuid4().hex[:12]}"

@@ -11,7 +11,9 @@ from lendline.store.models import CustomerRow
 from tests.conftest import make_settings
 
 
-def test_demo_seed_is_reproducible_and_seals_sensitive_fields(tmp_path: Path, database_url: str) -> None:
+def test_demo_seed_is_reproducible_and_seals_sensitive_fields(
+    tmp_path: Path, database_url: str
+) -> None:
     c = build_container(make_settings(tmp_path, database_url))
     try:
         summary = seed_demo_data(c)

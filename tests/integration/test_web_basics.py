@@ -28,3 +28,20 @@ def test_unknown_route_has_stable_error_body(client: TestClient) -> None:
     r = client.get("/api/v1/nope")
     assert r.status_code == 404
     assert r.json()["error"] == "not_found"
+
+
+def test_login_me_and_refusals(client: TestClient) -> None:
+    from tests.helpers import create_user, login
+
+    container = client.app.state.container  # type: ignore[attr-defined]
+    create_user(container, "sup", "supervisor")
+    assert client.get("/api/v1/session/me").status_code == 401
+    bad = client.post("/api/v1/session/login", json={"username": "sup", "password": "nope"})
+    assert bad.status_code == 401 and bad.json()["error"] == "login_failed"
+    missing = client.post("/api/v1/session/login", json={"username": "sup"})
+    assert missing.status_code == 422 and missing.json()["field"] == "password"
+    headers = login(client, "sup")
+    me = client.get("/api/v1/session/me", headers=headers)
+    assert me.status_code == 200 and me.json()["role"] == "supervisor"
+    forged = client.get("/api/v1/session/me", headers={"Authorization": "Bearer x.y.z"})
+    assert forged.status_code == 401

@@ -26,12 +26,21 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
 
+CLI_MODULES = (*FEATURES, "nlu", "media", "analytics")
+
 core.register(app, bench_app, db_app)
-for _feature in FEATURES:
+for _feature in CLI_MODULES:
     importlib.import_module(f"lendline.cli.{_feature}").register(app, bench_app)
-for _module in ("media",):  # CLI modules of parts that are not FEATURES of the container
-    importlib.import_module(f"lendline.cli.{_module}").register(app, bench_app)
 
 
 def main() -> None:
-    app()
+    """Entry point: a LendlineError becomes one clear line on stderr and exit status 2."""
+    from rich.console import Console
+
+    from lendline.errors import LendlineError
+
+    try:
+        app()
+    except LendlineError as exc:
+        Console(stderr=True).print(f"[red]error[/] {exc.code}: {exc.detail}")
+        raise SystemExit(2) from None

@@ -230,7 +230,10 @@ def seed_demo_data(container: Container) -> str:
             s.flush()
             _histories(s, rng, customers)
             summary = f"{len(customers)} customers, 30 agents, {len(SKILLS)} skills"
-    for feature in ("routing", "compliance", "dialogue", "telephony", "desktop"):
+            summary += "; " + _demo_users(s, settings.demo_password)
+    from lendline.app import FEATURES
+
+    for feature in FEATURES:
         module = importlib.import_module(f"lendline.wiring.{feature}")
         seed = getattr(module, "seed_demo", None)
         if seed is not None:
@@ -287,3 +290,38 @@ def _histories(s, rng: random.Random, customers: list[tuple[Customer, list[LoanA
                         outcome=rng.choice(outcomes),
                     )
                 )
+
+
+DEMO_STAFF = (
+    ("lead01", "team_lead", "team_a"),
+    ("supervisor01", "supervisor", None),
+    ("compliance01", "compliance_officer", None),
+    ("admin", "admin", None),
+)
+
+
+def _demo_users(s, password: str) -> str:  # type: ignore[no-untyped-def]
+    """agent01…agent30, lead01, supervisor01, compliance01, admin — one password."""
+    import secrets
+
+    from lendline.store.users import UserRepository
+
+    shown = password or secrets.token_urlsafe(9)
+    users = UserRepository(s)
+    for row in s.scalars(select(AgentRow).order_by(AgentRow.agent_id)).all():
+        users.create(
+            row.agent_id,
+            shown,
+            "agent",
+            display_name=row.name,
+            agent_id=row.agent_id,
+            team_id=row.team_id,
+        )
+    for username, role, team in DEMO_STAFF:
+        users.create(username, shown, role, team_id=team)
+    if password:
+        return "users agent01…agent30, lead01, supervisor01, compliance01, admin (demo password)"
+    return (
+        "users agent01…agent30, lead01, supervisor01, compliance01, admin; "
+        f"generated password (shown once): {shown}"
+    )

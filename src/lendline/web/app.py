@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from lendline import __version__
 from lendline.app import FEATURES, Container
 from lendline.web.errors import install_error_handlers
-from lendline.web.routes import health
+from lendline.web.routes import health, session
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -40,6 +40,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     app.state.container = container
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(session.router)
     for feature in FEATURES:
         module = importlib.import_module(f"lendline.web.routes.{feature}")
         app.include_router(module.router)

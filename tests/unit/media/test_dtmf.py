@@ -65,6 +65,24 @@ def test_verbatim_replay_after_a_gap_is_a_new_key_press_but_reordering_is_not() 
     assert sum(r is not None for r in reports) == 1
 
 
+def test_replay_of_an_older_tone_counts_but_a_network_duplicate_does_not() -> None:
+    one, five = dtmf_packets("1", 13280), dtmf_packets("5", 43200)
+    rx = DtmfReceiver()
+    got = []
+    t = 0.0
+    for tone, base in ((one, 7984), (five, 8155), (one, 7984)):  # SIPp plays 1, 5, 1
+        for k, p in enumerate(tone):
+            d = rx.feed(9, p.timestamp, p.payload, base + min(k, 7), t)
+            got += [d.digit] if d else []
+            t += 0.02
+        t += 0.3
+    assert got == ["1", "5", "1"]
+    dup = DtmfReceiver()
+    first = one[0]
+    assert dup.feed(9, first.timestamp, first.payload, 7984, 0.0) is not None
+    assert dup.feed(9, first.timestamp, first.payload, 7984, 0.001) is None  # duplicated packet
+
+
 def test_replayed_tone_with_same_timestamp_is_a_new_key_press() -> None:
     rx = DtmfReceiver()
     pkts = dtmf_packets("4", 500)

@@ -59,20 +59,50 @@ class DtmfReceiver:
     """Turns telephone-event packets into key presses, once per tone.
 
     A tone is keyed by ``(ssrc, rtp timestamp)``; its repeated packets and retransmitted end
-    packets are ignored, as are late packets of the last 32 tones. After a tone has ended, a
-    non-end packet with the same key starts a new key press if its sequence number is newer
-    or it arrives more than ``replay_gap_s`` after the end — a reordered packet of the old
-    tone cannot be that late, whereas a sender replaying a recorded key press verbatim
-    (SIPp plays its pcaps with the same SSRC, sequence numbers and timestamps) is.
+    packets are ignored, as are late packets of the last 32 tones. A non-end packet of a
+    known tone starts a new key press when it is a replay:
+
+    - after the current tone's end, a newer sequence number, or an arrival more than
+      ``replay_gap_s`` after the end (a reordered packet of the old tone cannot be so late);
+    - for any remembered tone, its very first packet once more (SIPp replays its pcaps byte
+      for byte: same SSRC, sequence numbers and timestamp), unless it comes within
+      ``replay_gap_s`` of that tone's last packet (a network duplicate).
     """
 
     def __init__(self, replay_gap_s: float = 0.2) -> None:
         self.replay_gap_s = replay_gap_s
         self._seen: deque[tuple[int, int]] = deque(maxlen=32)
+        self._first_seq: dict[tuple[int, int], int | None] = {}
+        self._last_s: dict[tuple[int, int], float] = {}
         self._key: tuple[int, int] | None = None
         self._ended = False
         self._end_seq: int | None = None
         self._end_s: float | None = None
+
+    def _is_replay(
+        self, key: tuple[int, int], ev_end: bool, sequence: int | None, arrival_s: float | None
+    ) -> bool:
+        if ev_end:
+            return False
+        last = self._last_s.get(key)
+        long_gap = (
+            arrival_s is not None and last is not None and arrival_s - last > self.replay_gap_s
+        )
+        if key == self._key:
+            if not self._ended:
+                return False
+            if (
+                sequence is not None
+                and self._end_seq is not None
+                and seq_delta(sequence, self._end_seq) > 0
+            ):
+                return True
+            if long_gap:
+                return True
+        first = self._first_seq.get(key)
+        if sequence is None or first is None or sequence != first:
+            return False
+        return arrival_s is None or long_gap
 
     def feed(
         self,
@@ -87,32 +117,25 @@ class DtmfReceiver:
         if ev.digit is None:
             return None
         key = (ssrc, timestamp)
-        if key == self._key:
-            if not (self._ended and not ev.end and self._restarts(sequence, arrival_s)):
-                if ev.end and not self._ended:
-                    self._ended, self._end_seq, self._end_s = True, sequence, arrival_s
-                return None
-        elif key in self._seen:
+        known = key == self._key or key in self._seen
+        replay = known and self._is_replay(key, ev.end, sequence, arrival_s)
+        if arrival_s is not None:
+            self._last_s[key] = arrival_s
+        if known and not replay:
+            if key == self._key and ev.end and not self._ended:
+                self._ended, self._end_seq, self._end_s = True, sequence, arrival_s
             return None
-        self._seen.append(key)
+        if key not in self._seen:
+            self._seen.append(key)
+        if len(self._first_seq) > 64:
+            self._first_seq = {k: v for k, v in self._first_seq.items() if k in self._seen}
+            self._last_s = {k: v for k, v in self._last_s.items() if k in self._seen}
+        self._first_seq[key] = sequence
         self._key = key
         self._ended = ev.end
         self._end_seq = sequence if ev.end else None
         self._end_s = arrival_s if ev.end else None
         return DtmfDigit(digit=ev.digit, timestamp=timestamp, ssrc=ssrc)
-
-    def _restarts(self, sequence: int | None, arrival_s: float | None) -> bool:
-        if (
-            sequence is not None
-            and self._end_seq is not None
-            and seq_delta(sequence, self._end_seq) > 0
-        ):
-            return True
-        return (
-            arrival_s is not None
-            and self._end_s is not None
-            and arrival_s - self._end_s > self.replay_gap_s
-        )
 
 
 @dataclass(frozen=True, slots=True)

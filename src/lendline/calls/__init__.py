@@ -1,0 +1,1 @@
+"""Call control: the service every edge uses to move calls."""
