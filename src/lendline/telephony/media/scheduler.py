@@ -26,6 +26,8 @@ class Ticking(Protocol):
 
     def tick_send(self, now_s: float) -> None: ...
 
+    def tick_skip(self, frames: int) -> None: ...
+
 
 class MediaScheduler:
     """Drives all registered sessions every ``period_s`` seconds."""
@@ -55,7 +57,10 @@ class MediaScheduler:
         self.pacer = pacer = Pacer(self.clock.monotonic(), self.period_s, max_burst=3)
         while self._sessions:
             now = self.clock.monotonic()
+            skipped_before = pacer.skipped
             n = pacer.due(now)
+            if pacer.skipped > skipped_before:
+                self._skip(pacer.skipped - skipped_before)
             if n:
                 self.max_lateness_s = max(self.max_lateness_s, pacer.lateness(now))
             for _ in range(n):
@@ -77,6 +82,14 @@ class MediaScheduler:
                 s.tick_send(now_s)
             except Exception:
                 log.exception("media_tick_send_failed")
+
+    def _skip(self, frames: int) -> None:
+        """The process fell too far behind: frames not sent still pass in media time."""
+        for s in list(self._sessions.values()):
+            try:
+                s.tick_skip(frames)
+            except Exception:
+                log.exception("media_tick_skip_failed")
 
     async def close(self) -> None:
         self._sessions.clear()

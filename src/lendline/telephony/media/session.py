@@ -226,6 +226,15 @@ class MediaSession(MediaOperations):
             if rtcp is not None:
                 self.endpoint.send_rtcp(rtcp)
 
+    def tick_skip(self, frames: int) -> None:
+        """Frames the scheduler could not send in time: the RTP clock and the source still
+        advance, so the peer sees a short gap rather than audio drifting behind real time."""
+        if self.stream is None:
+            return
+        for _ in range(frames):
+            self._next_out()
+        self.stream.skip_frames(frames)
+
     def _next_out(self) -> Int16Array | None:
         pb = self._playback
         if pb is not None:

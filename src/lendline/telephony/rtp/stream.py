@@ -152,6 +152,10 @@ class RtpStream:
         self.packets_sent += 1
         self.octets_sent += payload_bytes
 
+    def skip_frames(self, frames: int) -> None:
+        """Advance the RTP clock by ``frames`` without sending (the sender fell behind)."""
+        self._ts = (self._ts + frames * self.samples_per_frame) & 0xFFFFFFFF
+
     @property
     def sending_dtmf(self) -> bool:
         return bool(self._dtmf_out or self._pending_keys)
