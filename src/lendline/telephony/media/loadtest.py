@@ -45,6 +45,8 @@ class MediaBenchResult:
     cpu_percent: float
     rss_per_call_kib: float
     target_met: bool
+    niceness: int = 0
+    load_avg_1m: float = 0.0
     per_packet_p99_within_target: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -155,6 +157,8 @@ async def run_media_bench(calls: int, seconds: float) -> MediaBenchResult:
         cpu_percent=round(cpu, 1),
         rss_per_call_kib=round(rss_per_call, 1),
         target_met=False,
+        niceness=os.nice(0),
+        load_avg_1m=round(os.getloadavg()[0], 2),
     )
 
 
