@@ -25,6 +25,7 @@ from lendline.telephony.rtp.g711 import Int16Array
 from lendline.telephony.rtp.stream import RtpStream
 
 if TYPE_CHECKING:
+    from lendline.speech.tts import TtsEngine
     from lendline.telephony.media.session import MediaSession
 
 FRAME = 160  # samples per 20 ms at 8 kHz
@@ -100,6 +101,13 @@ class MediaOperations:
         except asyncio.CancelledError:
             self._finish_playback(interrupted=True)
             raise
+
+    async def say(
+        self, text: str, tts: TtsEngine, *, lang: str = "zh", barge_in: bool = False
+    ) -> PlayResult:
+        """Speak ``text`` with ``tts`` (synthesised off the event loop; engines cache)."""
+        pcm = await asyncio.to_thread(tts.synthesize, text, lang)
+        return await self.play(pcm, barge_in=barge_in)
 
     def stop_playback(self) -> None:
         self._finish_playback(interrupted=True)
