@@ -39,6 +39,7 @@ from lendline.telephony.media.operations import (
 from lendline.telephony.media.scheduler import MediaScheduler
 from lendline.telephony.rtp.dtmf import DtmfDigit
 from lendline.telephony.rtp.g711 import Int16Array
+from lendline.telephony.rtp.packet import is_rtcp
 from lendline.telephony.rtp.rtcp import NTP_UNIX_OFFSET_S
 from lendline.telephony.rtp.stream import RtpStream, StreamStats
 
@@ -72,6 +73,7 @@ class MediaSession(MediaOperations):
         self._timed_out = False
         self._closed = asyncio.Event()
         self._final: StreamStats | None = None
+        self._latch_pending = False
 
     # ---- lifecycle -----------------------------------------------------------------
     @classmethod
@@ -111,15 +113,19 @@ class MediaSession(MediaOperations):
         payload_type: int = 0,
         dtmf_payload_type: int | None = 101,
         rtcp_mux: bool = False,
+        latch: bool = False,
     ) -> None:
         """Start sending to the peer's SDP address with the negotiated payload types.
 
-        Calling it again (re-INVITE) switches address/codec and keeps the SSRC.
+        ``latch`` (symmetric RTP, for phones behind NAT): send to wherever the first valid
+        RTP packet comes from instead of the SDP address. Calling ``connect`` again
+        (re-INVITE) switches address/codec and keeps the SSRC.
         """
         assert self.endpoint is not None
         if self.closed:
             raise Conflict("media session is closed", code="media_closed")
         self.endpoint.set_remote(remote_host, remote_port, rtcp_mux=rtcp_mux)
+        self._latch_pending = latch
         ssrc = self.stream.ssrc if self.stream else None
         self.stream = RtpStream(
             payload_type=payload_type,
@@ -184,9 +190,19 @@ class MediaSession(MediaOperations):
         now = self.clock.monotonic()
         self._last_rx_s = now
         self._timed_out = False
+        malformed = self.stream.malformed
         for ev in self.stream.receive(data, now):
             if isinstance(ev, DtmfDigit):
                 self._on_digit(ev.digit, now)
+        if (
+            self._latch_pending
+            and self.endpoint is not None
+            and not is_rtcp(data)
+            and self.stream.malformed == malformed
+        ):
+            self._latch_pending = False
+            if addr != self.endpoint.remote:
+                self.endpoint.set_remote(addr[0], addr[1], rtcp_mux=self.endpoint.rtcp_mux)
 
     def _on_digit(self, digit: str, now: float) -> None:
         self._digits.append(digit)
