@@ -41,7 +41,7 @@ class MediaBenchResult:
     rfc3550_jitter_p99_ms: float  # over streams, of each stream's final estimate
     rfc3550_jitter_max_ms: float
     scheduler_max_late_ms: float
-    scheduler_skipped_frames: int
+    scheduler_skipped_frames: int  # per call: frames not sent after stalls > 60 ms
     cpu_percent: float
     rss_per_call_kib: float
     target_met: bool
