@@ -58,11 +58,12 @@ class MediaScheduler:
         while self._sessions:
             now = self.clock.monotonic()
             skipped_before = pacer.skipped
+            late_s = now - pacer.next_deadline()  # before ``due`` moves the schedule on
             n = pacer.due(now)
             if pacer.skipped > skipped_before:
                 self._skip(pacer.skipped - skipped_before)
             if n:
-                self.max_lateness_s = max(self.max_lateness_s, pacer.lateness(now))
+                self.max_lateness_s = max(self.max_lateness_s, late_s)
             for _ in range(n):
                 self._tick(now)
             delay = pacer.next_deadline() - self.clock.monotonic()
