@@ -28,7 +28,7 @@ class Ticker:
 
 async def test_two_phases_and_bounded_catch_up_after_a_stall() -> None:
     clock = ManualClock(t0_s=100.0)
-    sched = MediaScheduler(clock=clock)
+    sched = MediaScheduler(clock=clock, max_burst=3)
     log: list[str] = []
     a, b = Ticker(log, "a"), Ticker(log, "b")
     sched.add(a)

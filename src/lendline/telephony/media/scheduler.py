@@ -32,8 +32,13 @@ class Ticking(Protocol):
 class MediaScheduler:
     """Drives all registered sessions every ``period_s`` seconds."""
 
-    def __init__(self, *, period_s: float = 0.020, clock: Clock | None = None) -> None:
+    def __init__(
+        self, *, period_s: float = 0.020, clock: Clock | None = None, max_burst: int = 5
+    ) -> None:
+        """``max_burst``: after a stall, up to this many frames per call are sent at once
+        (a peer's jitter buffer absorbs 100 ms); older ones are skipped in media time."""
         self.period_s = period_s
+        self.max_burst = max_burst
         self.clock = clock or SystemClock()
         self._sessions: dict[int, Ticking] = {}
         self._task: asyncio.Task[None] | None = None
@@ -54,7 +59,7 @@ class MediaScheduler:
         return len(self._sessions)
 
     async def _run(self) -> None:
-        self.pacer = pacer = Pacer(self.clock.monotonic(), self.period_s, max_burst=3)
+        self.pacer = pacer = Pacer(self.clock.monotonic(), self.period_s, max_burst=self.max_burst)
         while self._sessions:
             now = self.clock.monotonic()
             skipped_before = pacer.skipped
