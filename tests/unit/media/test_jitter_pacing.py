@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from lendline.telephony.rtp.jitter import JitterBuffer
 from lendline.telephony.rtp.pacing import Pacer
 
@@ -84,10 +87,6 @@ def test_pacer_catches_up_in_bounded_bursts_after_a_stall() -> None:
     assert p.due(0.2) == 3  # 10 frames owed after a 200 ms stall: 3 sent, 7 skipped
     assert p.skipped == 7
     assert p.next_deadline() == 11 * 0.02 or abs(p.next_deadline() - 0.22) < 1e-9
-
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=200)
