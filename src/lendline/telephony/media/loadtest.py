@@ -46,6 +46,7 @@ class MediaBenchResult:
     rss_per_call_kib: float
     target_met: bool
     niceness: int = 0
+    sched_policy: str = "other"
     load_avg_1m: float = 0.0
     per_packet_p99_within_target: bool = False
 
@@ -158,6 +159,9 @@ async def run_media_bench(calls: int, seconds: float) -> MediaBenchResult:
         rss_per_call_kib=round(rss_per_call, 1),
         target_met=False,
         niceness=os.nice(0),
+        sched_policy={os.SCHED_RR: "rr", os.SCHED_FIFO: "fifo"}.get(
+            os.sched_getscheduler(0), "other"
+        ),
         load_avg_1m=round(os.getloadavg()[0], 2),
     )
 
