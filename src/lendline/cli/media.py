@@ -30,14 +30,12 @@ def bench_media(
     import os
 
     from lendline.telephony.media.loadtest import run_media_bench
+    from lendline.telephony.media.scheduler import request_realtime
 
     if nice:
         os.nice(nice)
-    if realtime:
-        try:
-            os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(10))
-        except PermissionError as exc:
-            raise typer.BadParameter("--realtime needs CAP_SYS_NICE (root)") from exc
+    if realtime and not request_realtime(10):
+        raise typer.BadParameter("--realtime needs CAP_SYS_NICE (root)")
     result = asyncio.run(run_media_bench(calls, seconds))
     # The target: >= 200 calls, p99 (over streams) of the RFC 3550 interarrival jitter
     # <= 10 ms, no loss. The stricter per-packet |interarrival - 20 ms| p99 is printed

@@ -104,3 +104,20 @@ class MediaScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def request_realtime(priority: int = 10) -> bool:
+    """Ask the OS to schedule this process SCHED_RR at ``priority`` (as media servers run).
+
+    On a busy host default scheduling can leave the process unscheduled for tens of ms, which
+    shows as jitter (docs/media.md, benchmark). Returns False, with a warning logged, when
+    not permitted (needs CAP_SYS_NICE) or not supported; media still works without it.
+    """
+    import os
+
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(priority))
+    except (PermissionError, OSError, AttributeError) as exc:
+        log.warning("media_realtime_unavailable", error=str(exc))
+        return False
+    return True
