@@ -17,6 +17,7 @@ from lendline.dialogue.understanding import Understanding, Understood
 
 _DOB = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]?\s*(\d{1,2})\s*[月\-/.]?\s*(\d{1,2})\s*[日号]?")
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+DTMF_NUMBER_SLOTS = frozenset({"amount", "term_months"})
 YES_NO_KEYS = {"1": "affirm", "2": "deny"}
 
 
@@ -89,6 +90,9 @@ def understand_turn(
         choice = match_choice(st.choices, raw)
         if choice is not None:
             slots[st.slot] = choice
+    elif inp.dtmf and not inp.text.strip() and st.slot in DTMF_NUMBER_SLOTS and raw.isdigit():
+        # keyed digits are the number itself: "500000#" is 500,000 yuan, "24#" 24 months
+        return Understood("dtmf", 1.0, {st.slot: int(raw)})
     if st.free_text:
         slots[st.free_text] = mask_user_text(raw, False)[:500]
     return Understood(u.intent, u.confidence, slots, dict(u.slot_errors), u.ranking)

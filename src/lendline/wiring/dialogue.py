@@ -1,8 +1,8 @@
 """Wiring of the dialogue feature into the container.
 
-Registers ``services["dialogue"]`` (``ConversationService``),
-``services["dialogue_engine"]`` (the I/O-free ``DialogueEngine``) and
-``services["voice_bot"]`` (an async runner of the flows on a call's media leg). The NLU
+Registers ``services["dialogue"]`` (``ConversationService``; calls run it through
+``lendline.telephony.voicebot``) and ``services["dialogue_engine"]`` (the I/O-free
+``DialogueEngine``). The NLU
 model loads on first use so that start-up stays fast.
 """
 
@@ -85,19 +85,6 @@ def wire(container: Container) -> None:
         services=container.services,
     )
     container.services["dialogue"] = service
-    container.services["voice_bot"] = _voice_bot(service)
-
-
-def _voice_bot(service: ConversationService) -> Any:
-    """``await services["voice_bot"](session, tts, call_id=…, caller=…, lang=…, asr=…)``:
-    the flows on a live call (``lendline.dialogue.call_io.run_bot_call``)."""
-
-    async def run(session: Any, tts: Any, **kw: Any) -> Any:
-        from lendline.dialogue.call_io import run_bot_call
-
-        return await run_bot_call(session, tts, service, **kw)
-
-    return run
 
 
 def _merged(paths: list[Path]) -> Any:

@@ -1,5 +1,5 @@
-"""The same flows on a live RTP leg: prompts played, keys by RFC 4733, recording paused
-while the caller keys identity data, hand-off to a queue at the end."""
+"""The same flows on a live RTP leg (``telephony.voicebot``): identity keyed by RFC 4733
+with ``*`` for X, the recording paused meanwhile, hand-off to a queue with the context."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from lendline.settings import Settings
 from lendline.speech.tts import ToneTts
 from lendline.store.dialogue import add_demo_customers
 from lendline.telephony.media import MediaScheduler, MediaSession, WavRecordingSink
+from lendline.telephony.voicebot import run_voicebot
 from tests.unit.dialogue.fakes import KeywordUnderstanding
 
 
@@ -62,6 +63,7 @@ async def test_repayment_info_by_keys_then_agent(
     sink = WavRecordingSink(tmp_path / "rec")
     bot.start_recording(sink, RecordingMeta(call_id="bot-1", started_at=datetime.now(UTC)))
     tts = _ShortTone()
+    call = c.services["call_center"].inbound_call(caller=p.phone_e164, channel="sip")
 
     async def caller() -> None:
         async def after_prompts(n: int) -> None:
@@ -72,26 +74,26 @@ async def test_repayment_info_by_keys_then_agent(
         await after_prompts(1)
         phone.send_dtmf("2", duration_ms=60)  # greeting menu: repayments
         await after_prompts(2)
-        phone.send_dtmf(p.id_number.replace("X", "*") + "#", duration_ms=60)
+        phone.send_dtmf(p.id_number.replace("X", "*"), duration_ms=60)  # 18 keys: complete
         await after_prompts(3)
         assert p.birth_date is not None
-        phone.send_dtmf(p.birth_date.strftime("%Y%m%d") + "#", duration_ms=60)
+        phone.send_dtmf(p.birth_date.strftime("%Y%m%d"), duration_ms=60)
         await after_prompts(4)
         phone.send_dtmf("0", duration_ms=60)  # anything else? agent, please
 
     task = asyncio.create_task(caller())
     out = await asyncio.wait_for(
-        c.services["voice_bot"](bot, tts, caller=p.phone_e164),
-        40,  # as telephony would call it
+        run_voicebot(bot, tts, c.services["dialogue"], call_id=call.call_id, customer_id=None),
+        40,
     )
     await task
-    assert out.kind == "handoff" and out.queue is not None and out.turns == 4, out.replies
+    assert out.transfer_queue is not None and out.turns == 4, out.states
     assert "身份证" in tts.said[1] and "出生日期" in tts.said[2]
     assert "下一期还款日是" in tts.said[3] or "没有待还" in tts.said[3]
     info = bot.stop_recording()
     assert info is not None and info.paused_s > 0.5  # ID and birth date kept out of the recording
     summary = c.services["dialogue"].summary(out.conversation_id)
     assert all(p.id_number not in t["user"] for t in summary["turns"])
-    call = c.services["call_center"].get_call(summary["call_id"])
+    call = c.services["call_center"].get_call(call.call_id)
     assert call.state.value == "queued" and call.context["verified"] is True
     c.db.dispose()
