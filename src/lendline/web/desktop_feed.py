@@ -3,7 +3,9 @@
 On ``AgentReserved`` the agent's topic gets ``call.offered`` at once (the ringing alert)
 and then ``screen_pop`` as soon as the connectors answer or their deadline passes; late
 parts follow as ``screen_pop.part``. Call and agent changes go to the agent's topic and,
-coalesced to one snapshot per ``wallboard_interval_s``, to the ``wallboard`` topic. The
+coalesced to one ``wallboard.delta`` (queues + the agents that changed) per
+``wallboard_interval_s``, to the ``wallboard`` topic; the full board is ``wallboard()``
+(REST). The
 bus may publish from any thread: work is handed to the hub's event loop, so the
 publisher (routing) never waits for a pop.
 """
@@ -65,6 +67,10 @@ class DesktopFeed:
         self.alerts: deque[dict[str, Any]] = deque(maxlen=100)
         self.history: deque[dict[str, Any]] = deque(maxlen=history_points)
         self._sl_alerted: set[str] = set()
+        # agents changed since the last wallboard push: only they travel (1,000 agents
+        # in every frame would cost ~30 ms of CPU each time)
+        self._agent_rows: dict[str, dict[str, Any]] = {}
+        self._dirty: set[str] = set()
         self._wallboard_due = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -111,6 +117,7 @@ class DesktopFeed:
             "routing_reason": call.routing_reason if call is not None else "",
         }
         self.current[ev.agent_id] = {"call_id": ev.call_id, "offer": offer, "pop": None}
+        self._touch(ev.agent_id, call_id=ev.call_id)
         self.hub.publish(topic, "call.offered", offer)
         self._schedule_wallboard()
         if call is None:
@@ -160,6 +167,11 @@ class DesktopFeed:
                 cur["answered"] = True
         if isinstance(ev, AgentStateChanged) and ev.new in ("available", "offline", "break"):
             self.current.pop(ev.agent_id, None)
+        if isinstance(ev, AgentStateChanged):
+            busy = ev.new in ("reserved", "on_call", "wrap_up")
+            self._touch(
+                ev.agent_id, state=ev.new, state_since=_now(), **({} if busy else {"call_id": None})
+            )
         if agent_id and isinstance(
             ev, (CallAnswered, CallEnded, ReservationTimedOut, AgentStateChanged)
         ):
@@ -181,14 +193,27 @@ class DesktopFeed:
         self._wallboard_due = True
         self._spawn(self._flush_wallboard())
 
+    def _touch(self, agent_id: str, **fields: Any) -> None:
+        row = self._agent_rows.setdefault(agent_id, {"agent_id": agent_id})
+        row.update(fields)
+        self._dirty.add(agent_id)
+
     async def _flush_wallboard(self) -> None:
+        """Push the queues and the agents that changed (``wallboard.delta``)."""
         await asyncio.sleep(self.wallboard_interval_s)
         self._wallboard_due = False
-        # 1,000 agents make a large snapshot: build it off the loop so pops never wait
-        snap = await asyncio.to_thread(self.wallboard)
-        if snap is not None:
-            self.hub.publish(WALLBOARD, "wallboard", snap)
-            await self._check_service_level(snap)
+        queues = await asyncio.to_thread(self._queues)
+        if queues is None:
+            return
+        agents = [dict(self._agent_rows[a]) for a in sorted(self._dirty)]
+        self._dirty.clear()
+        snap = {"at": _now(), "queues": queues, "agents": agents}
+        self.hub.publish(WALLBOARD, "wallboard.delta", snap)
+        await self._check_service_level(snap)
+
+    def _queues(self) -> list[dict[str, Any]] | None:
+        cc = self._call_center()
+        return None if cc is None else [asdict(q) for q in cc.queues()]
 
     def wallboard(self) -> dict[str, Any] | None:
         cc = self._call_center()
@@ -220,18 +245,19 @@ class DesktopFeed:
 
     def sample_point(self) -> dict[str, Any] | None:
         """One point of the last-hour charts (any thread)."""
-        snap = self.wallboard()
-        if snap is None:
+        cc = self._call_center()
+        queues = self._queues()
+        if cc is None or queues is None:
             return None
-        point = {
-            "at": snap["at"],
-            "waiting": sum(q["waiting"] for q in snap["queues"]),
-            "longest_wait_s": max((q["longest_wait_s"] for q in snap["queues"]), default=0.0),
-            "service_level": _weighted_sl(snap["queues"]),
-            "on_call": sum(1 for a in snap["agents"] if a["state"] == "on_call"),
-            "available": sum(1 for a in snap["agents"] if a["state"] == "available"),
+        states = [str(a.state) for a in cc.agents()]
+        return {
+            "at": _now(),
+            "waiting": sum(q["waiting"] for q in queues),
+            "longest_wait_s": max((q["longest_wait_s"] for q in queues), default=0.0),
+            "service_level": _weighted_sl(queues),
+            "on_call": states.count("on_call"),
+            "available": states.count("available"),
         }
-        return point
 
     async def _check_service_level(self, snap: dict[str, Any]) -> None:
         for q in snap["queues"]:

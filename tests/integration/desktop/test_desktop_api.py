@@ -121,8 +121,8 @@ def test_wallboard_push_and_permissions(env: tuple[Container, TestClient]) -> No
     with client.websocket_connect(f"/ws/desktop?token={token}") as ws:
         assert ws.receive_json()["topics"] == ["wallboard"]
         client.post("/api/v1/desktop/state", json={"state": "available"}, headers=agent)
-        snap = _until(ws, "wallboard")["data"]
-        assert {a["agent_id"]: a["state"] for a in snap["agents"]}["agent03"] == "available"
+        snap = _until(ws, "wallboard.delta")["data"]
+        assert {a["agent_id"]: a["state"] for a in snap["agents"]} == {"agent03": "available"}
         c.bus.publish(ComplianceAlert(kind="rate_cap", detail="产品 micro 年化利率 24.5% 超上限"))
         alert = _until(ws, "alert")["data"]
         assert alert["kind"] == "compliance"
