@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console(width=140)
+console = Console(width=170)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:

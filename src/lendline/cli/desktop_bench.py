@@ -139,6 +139,7 @@ def run(
         center.set_agent_state(aid, AgentState.AVAILABLE)
     time.sleep(1.0)  # let the state pushes and wallboard settle
     t_start = time.monotonic()
+    cpu0 = time.process_time()
     injected = []
     for n in range(calls):
         target = t_start + n / rate
@@ -149,6 +150,8 @@ def run(
     child.stdin.write(f"{calls}\n")
     child.stdin.flush()
     out, _ = child.communicate(timeout=120)
+    server_cpu_s = time.process_time() - cpu0
+    wall_s = time.monotonic() - t_start
     got = json.loads(out.strip().splitlines()[-1])
     server.should_exit = True
     thread.join(15)
@@ -173,6 +176,9 @@ def run(
         "p90_ms": round(_pct(latencies, 90), 2),
         "p99_ms": round(_pct(latencies, 99), 2),
         "max_ms": round(max(latencies), 2) if latencies else None,
+        "server_cpu_ms_per_call": round(server_cpu_s * 1000 / max(1, calls), 2),
+        "server_cpu_share": round(server_cpu_s / wall_s, 2),  # cores busy on average
+        "load_avg_1m": round(os.getloadavg()[0], 1),
     }
 
 
