@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
@@ -23,12 +24,14 @@ from typing import Any
 import structlog
 
 from lendline.compliance.masking import mask_phone
+from lendline.domain.call import Call
 from lendline.domain.events import (
     AgentReserved,
     AgentStateChanged,
     BotHandoff,
     CallAnswered,
     CallEnded,
+    CallOverflowed,
     CallQueued,
     ComplianceAlert,
     DomainEvent,
@@ -40,6 +43,18 @@ from lendline.web.push import PushHub
 log = structlog.get_logger(__name__)
 WALLBOARD = "wallboard"
 SL_TARGET = 0.8  # share of calls answered within the queue's target time
+
+
+_WATCHED = (
+    AgentReserved,
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallQueued,
+    CallOverflowed,
+    ReservationTimedOut,
+    ComplianceAlert,
+)
 
 
 def agent_topic(agent_id: str) -> str:
@@ -73,30 +88,48 @@ class DesktopFeed:
         self._dirty: set[str] = set()
         self._wallboard_due = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._inbox: list[DomainEvent] = []
+        self._inbox_lock = threading.Lock()
+        self._wake_pending = False
 
     # --- bus side (any thread) ---
     def on_event(self, event: DomainEvent) -> None:
-        if isinstance(event, AgentReserved):
-            self._submit(lambda: self._offer(event))
-        elif isinstance(event, BotHandoff) and event.call_id:
-            self.bot_context[event.call_id] = dict(event.context)
-        elif isinstance(event, ComplianceAlert):
-            self._submit(lambda: self._alert("compliance", event.kind, event.detail))
-        else:
-            self._submit(lambda: self._on_change(event))
-
-    def _submit(self, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Queue the event for the loop; one wake-up however many events arrive at once."""
+        if isinstance(event, BotHandoff):
+            if event.call_id:
+                self.bot_context[event.call_id] = dict(event.context)
+            return
+        if not isinstance(event, _WATCHED):
+            return
         loop = self.hub.loop
         if loop is None:
             return
+        with self._inbox_lock:
+            self._inbox.append(event)
+            if self._wake_pending:
+                return
+            self._wake_pending = True
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
-            self._spawn(make())
+            loop.call_soon(self._drain)
         else:
-            loop.call_soon_threadsafe(lambda: self._spawn(make()))
+            loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._inbox_lock:
+            events = list(self._inbox)
+            self._inbox.clear()
+            self._wake_pending = False
+        for ev in events:
+            if isinstance(ev, AgentReserved):
+                self._offer(ev)
+            elif isinstance(ev, ComplianceAlert):
+                self._spawn(self._alert("compliance", ev.kind, ev.detail))
+            else:
+                self._on_change(ev)
 
     def _spawn(self, co: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(co)
@@ -104,7 +137,8 @@ class DesktopFeed:
         task.add_done_callback(self._tasks.discard)
 
     # --- loop side ---
-    async def _offer(self, ev: AgentReserved) -> None:
+    def _offer(self, ev: AgentReserved) -> None:
+        """The ringing alert now (in event order); the pop as soon as it is assembled."""
         topic = agent_topic(ev.agent_id)
         cc = self._call_center()
         call = cc.get_call(ev.call_id) if cc is not None else None
@@ -124,6 +158,10 @@ class DesktopFeed:
             return
         if not call.context and ev.call_id in self.bot_context:
             call.context = self.bot_context[ev.call_id]
+        self._spawn(self._pop(ev, call))
+
+    async def _pop(self, ev: AgentReserved, call: Call) -> None:
+        topic = agent_topic(ev.agent_id)
 
         async def late(part: str, partial: dict[str, Any]) -> None:
             cur = self.current.get(ev.agent_id)
@@ -151,8 +189,7 @@ class DesktopFeed:
         cur["pop"] = pop
         self.hub.publish(topic, "screen_pop", pop)
 
-    async def _on_change(self, ev: DomainEvent) -> None:
-        data = asdict(ev)
+    def _on_change(self, ev: DomainEvent) -> None:
         agent_id = getattr(ev, "agent_id", None)
         if isinstance(ev, (CallEnded, ReservationTimedOut)) and agent_id:
             cur = self.current.get(agent_id)
@@ -175,7 +212,7 @@ class DesktopFeed:
         if agent_id and isinstance(
             ev, (CallAnswered, CallEnded, ReservationTimedOut, AgentStateChanged)
         ):
-            self.hub.publish(agent_topic(agent_id), ev.name, data)
+            self.hub.publish(agent_topic(agent_id), ev.name, asdict(ev))
         if isinstance(ev, (CallQueued, CallAnswered, CallEnded, AgentStateChanged)) or (
             ev.name.startswith(("call.", "agent."))
         ):
