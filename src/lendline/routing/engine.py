@@ -21,7 +21,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lendline.calls.api import AgentSnapshot, QueueSnapshot, RoutingDecision
@@ -50,6 +50,7 @@ from lendline.routing.queue import Entry, SkillQueue
 from lendline.routing.rules import decide
 
 MAX_OVERFLOW_HOPS = 3
+DECLINE_LOOKAHEAD = 8  # how far past calls an agent declined it looks for the next one
 
 
 @dataclass(slots=True)
@@ -68,6 +69,7 @@ class Waiting:
     token: int = 0
     hops: int = 0
     predicted_wait_s: float | None = None
+    declined: set[str] = field(default_factory=set)  # agents that declined it
 
 
 class RoutingEngine:
@@ -393,6 +395,7 @@ class RoutingEngine:
             self._reserve(call, w, agent_id)
             return
         w.entry = q.push_head(w.seq, call.call_id, w.key)
+        w.key = -w.entry[0]  # its rank is now the head's
         if q.spec.overflow_after_s is not None and q.spec.overflow_to:
             due = max(now, w.queue_entered_s + q.spec.overflow_after_s)
             self._timer(due, "overflow", call.call_id, w.token)
@@ -431,8 +434,10 @@ class RoutingEngine:
         self.ledger.release(agent_id, call_id)
         self._agent_event(agent, AgentEvent.DECLINE)
         call.apply(CallEvent.DECLINE)
-        self._requeue_head(call, self.waiting[call_id], exclude=agent_id)
-        self._offer_agent(agent, exclude_call=call_id)
+        w = self.waiting[call_id]
+        w.declined.add(agent_id)
+        self._requeue_head(call, w, exclude=agent_id)
+        self._offer_agent(agent)
         return self._drain()
 
     def hangup(self, call_id: str) -> list[DomainEvent]:
@@ -556,6 +561,7 @@ class RoutingEngine:
         self.calls[cb.call_id] = cb
         nw = Waiting(cb.call_id, w.queue, w.key, w.seq, w.entered_s, w.queue_entered_s)
         nw.predicted_wait_s = w.predicted_wait_s
+        nw.declined = set(w.declined)
         nw.entry = self.queues[w.queue].push(w.key, w.seq, cb.call_id)
         self.waiting[cb.call_id] = nw
         self._emit(
@@ -563,11 +569,18 @@ class RoutingEngine:
                 at_s=self.clock.monotonic(), call_id=cb.call_id, queue=w.queue, phone=cb.caller
             )
         )
+        self._arm_waiting_timers(nw)
+        self._try_match(cb.call_id)
         return cb, self._drain()
 
     # ------------------------------------------------------------------ matching
-    def _offer_agent(self, agent: Agent, exclude_call: str | None = None) -> None:
-        """An agent became available: its held calls first, then the best queue head."""
+    def _offer_agent(self, agent: Agent) -> None:
+        """An agent became available: its held calls first, then the best queue head.
+
+        In each queue the agent serves, the first call (in service order) that it has not
+        declined is a candidate if the agent's level meets that call's current minimum; the
+        best-ranked candidate across queues is offered.
+        """
         if agent.state is not AgentState.AVAILABLE:
             return
         agent_id = agent.agent_id
@@ -580,14 +593,15 @@ class RoutingEngine:
         best: tuple[Entry, SkillQueue] | None = None
         for skill, level in self.index.skills_of[agent_id].items():
             for q in self._queues_by_skill.get(skill, ()):
-                head = q.peek()
-                if head is None or head[2] == exclude_call:
-                    continue
-                w = self.waiting[head[2]]
-                if level < q.spec.min_proficiency_at(now - w.entered_s):
-                    continue
-                if best is None or head > best[0]:
-                    best = (head, q)
+                for entry in q.from_head(DECLINE_LOOKAHEAD):
+                    w = self.waiting[entry[2]]
+                    if agent_id in w.declined:
+                        continue
+                    if level >= q.spec.min_proficiency_at(now - w.entered_s) and (
+                        best is None or entry > best[0]
+                    ):
+                        best = (entry, q)
+                    break
         if best is not None:
             call_id = best[0][2]
             self._reserve(self.calls[call_id], self.waiting[call_id], agent_id)
@@ -599,10 +613,11 @@ class RoutingEngine:
             return
         q = self.queues[w.queue]
         level = q.spec.min_proficiency_at(self.clock.monotonic() - w.entered_s)
+        exclude = next(iter(w.declined)) if len(w.declined) == 1 else None
         agent_id = self.selector.pick(
-            self.index, q.spec.required_skill, level, preferred=w.preferred
+            self.index, q.spec.required_skill, level, preferred=w.preferred, exclude=exclude
         )
-        if agent_id is not None:
+        if agent_id is not None and agent_id not in w.declined:
             self._reserve(call, w, agent_id)
 
     def _overflow(self, call: Call, w: Waiting) -> None:

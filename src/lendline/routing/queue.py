@@ -81,6 +81,10 @@ class SkillQueue:
     def peek(self) -> Entry | None:
         return self._entries[-1] if self._entries else None
 
+    def from_head(self, limit: int) -> list[Entry]:
+        """The first ``limit`` entries in service order."""
+        return self._entries[: -limit - 1 : -1]
+
     def position(self, entry: Entry) -> int:
         """1-based position of ``entry`` (1 = next to be served)."""
         return len(self._entries) - bisect_left(self._entries, entry)
