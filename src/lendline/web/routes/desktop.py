@@ -243,24 +243,6 @@ def disposition(call_id: str, body: DispositionIn, request: Request, p: Control)
     return _call_out(call)
 
 
-class OtpIn(BaseModel):
-    operation: str = Field(min_length=1, max_length=60)  # e.g. change_phone, change_card
-
-
-@api.post("/calls/{call_id}/otp")
-def start_otp(call_id: str, body: OtpIn, request: Request, p: Control) -> dict[str, Any]:
-    """Start a second confirmation (SMS code to the customer) for a sensitive operation."""
-    call = _scoped_call(request, p, call_id)
-    if not call.customer_id:
-        raise Conflict("the caller is not identified", code="customer_unidentified")
-    otp = _services(request).get("otp")
-    if otp is None:
-        raise UpstreamError("second confirmation is not available", code="otp_unavailable")
-    result = otp.start(subject_id=call.customer_id, operation=body.operation, actor=p.username)
-    audit(request, actor=p.username, action="otp.start", target=call_id, outcome="ok")
-    return {"call_id": call_id, "operation": body.operation, "result": result}
-
-
 @api.get("/calls/{call_id}/pop")
 async def pop(call_id: str, request: Request, p: View) -> dict[str, Any]:
     """The screen pop of a call offered or connected to me (supervisors: any call)."""

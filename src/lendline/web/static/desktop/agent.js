@@ -204,9 +204,20 @@ function wire() {
     if (r) { toast(t("transfer_done")); controls(false); S.call = null; clearPop(); }
   });
   $("#dtmf").addEventListener("click", () => act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/dtmf`, { digits: $("#dtmf-digits").value })));
+  // second confirmation: compliance sends a code to the customer's registered phone
   $("#otp").addEventListener("click", async () => {
-    const r = await act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/otp`, { operation: $("#otp-op").value }));
-    if (r) toast(t("otp_sent"));
+    const customer = S.call?.pop?.customer;
+    if (!customer) { toast(t("unknown_customer"), "error"); return; }
+    const r = await act(() => api("POST", "/api/v1/compliance/otp", { operation: $("#otp-op").value, customer_id: customer.customer_id }));
+    if (!r) return;
+    S.otp = r;
+    toast(`${t("otp_sent")} ${r.phone}`);
+    $("#otp-code").hidden = false; $("#otp-confirm").hidden = false; $("#otp-code").focus();
+  });
+  $("#otp-confirm").addEventListener("click", async () => {
+    if (!S.otp) return;
+    const r = await act(() => api("POST", `/api/v1/compliance/otp/${S.otp.challenge_id}/confirm`, { code: $("#otp-code").value.trim(), operation: S.otp.operation }));
+    if (r) { toast(t("otp_confirmed")); S.otp = null; $("#otp-code").value = ""; $("#otp-code").hidden = true; $("#otp-confirm").hidden = true; }
   });
   $("#disp-submit").addEventListener("click", async () => {
     if (!S.call) return;
