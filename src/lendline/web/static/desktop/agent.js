@@ -198,10 +198,32 @@ function wire() {
     const r = await act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/hold`, { on }));
     if (r) { $("#hold").dataset.on = on ? "1" : ""; $("#hold").textContent = t(on ? "unhold" : "hold"); }
   });
+  const consultButtons = (on) => { $("#consult-complete").hidden = !on; $("#consult-cancel").hidden = !on; };
   $("#transfer").addEventListener("click", async () => {
     const queue = $("#tr-queue").value || null, agent_id = $("#tr-agent").value.trim() || null;
-    const r = await act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/transfer`, { queue, agent_id, warm: $("#tr-warm").checked, note: $("#tr-note").value }));
+    const warm = $("#tr-warm").checked, note = $("#tr-note").value;
+    if (warm && agent_id) {
+      // a live SIP call: consult first (caller on music, the two agents talk), then complete
+      try {
+        await api("POST", `/api/v1/telephony/calls/${S.call.call_id}/consult`, { agent_id });
+        consultButtons(true);
+        toast(t("consulting"));
+        return;
+      } catch (e) {
+        if (e.status !== 404) { toast(e.message, "error"); return; }
+        // an API call without a SIP leg: hand over with the note (the colleague is told first)
+      }
+    }
+    const r = await act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/transfer`, { queue, agent_id, warm, note }));
     if (r) { toast(t("transfer_done")); controls(false); S.call = null; clearPop(); }
+  });
+  $("#consult-complete").addEventListener("click", async () => {
+    const r = await act(() => api("POST", `/api/v1/telephony/calls/${S.call.call_id}/consult/complete`));
+    if (r) { consultButtons(false); toast(t("transfer_done")); controls(false); S.call = null; clearPop(); }
+  });
+  $("#consult-cancel").addEventListener("click", async () => {
+    const r = await act(() => api("DELETE", `/api/v1/telephony/calls/${S.call.call_id}/consult`));
+    if (r) consultButtons(false);
   });
   $("#dtmf").addEventListener("click", () => act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/dtmf`, { digits: $("#dtmf-digits").value })));
   // second confirmation: compliance sends a code to the customer's registered phone

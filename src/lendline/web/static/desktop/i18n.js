@@ -26,7 +26,7 @@ export const STRINGS = {
     fcr: "首解率", containment: "机器人解决率", bot_calls: "机器人接待", by_queue: "按队列",
     by_agent: "按坐席", by_day: "按天", by_hour: "按小时", seconds: "秒", connected: "已连接",
     reconnecting: "重连中…", none: "无", call_ended: "通话已结束，请填写处置结果",
-    transfer_done: "已转接", consult_from: "咨询转接来自",
+    transfer_done: "已转接", consult_from: "咨询转接来自", consult_complete: "完成转接", consult_cancel: "取消咨询", consulting: "咨询中：客户已保持",
   },
   en: {
     title_agent: "Agent desktop", title_supervisor: "Supervisor", login: "Log in", logout: "Log out",
@@ -54,7 +54,7 @@ export const STRINGS = {
     fcr: "FCR", containment: "Bot containment", bot_calls: "Bot calls", by_queue: "By queue",
     by_agent: "By agent", by_day: "By day", by_hour: "By hour", seconds: "s", connected: "Connected",
     reconnecting: "Reconnecting…", none: "None", call_ended: "Call ended: set the disposition",
-    transfer_done: "Transferred", consult_from: "Consult from",
+    transfer_done: "Transferred", consult_from: "Consult from", consult_complete: "Complete transfer", consult_cancel: "Cancel consult", consulting: "Consulting: caller on hold",
   },
 };
 
