@@ -139,6 +139,8 @@ def call_view(call: Call) -> dict[str, Any]:
         "rule": call.rule,
         "routing_reason": call.routing_reason,
         "channel": call.context.get("channel", "") if call.context else "",
+        "transfer_note": mask_text(str(call.context.get("transfer_note", ""))),
+        "transferred_by": call.context.get("transferred_by"),
     }
 
 

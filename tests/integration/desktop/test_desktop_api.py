@@ -183,3 +183,37 @@ def test_webhook_management_is_admin_only(env: tuple[Container, TestClient]) -> 
     assert [w["url"] for w in client.get("/api/v1/webhooks", headers=admin).json()] == [body["url"]]
     r = client.post("/api/v1/webhooks/deliveries/d_nope/replay", headers=admin)
     assert r.status_code == 404 and r.json()["error"] == "delivery_not_found"
+
+
+def test_warm_transfer_to_a_colleague(env: tuple[Container, TestClient]) -> None:
+    c, client = env
+    customer = general_queue_customer(c)
+    a1, a2 = _login(client, "agent01"), _login(client, "agent02")
+    sup = _login(client, "supervisor01")
+    client.post("/api/v1/desktop/state", json={"state": "available"}, headers=a1)
+    call = client.post("/api/v1/calls", json={"customer_id": customer.customer_id}, headers=sup)
+    cid = call.json()["call_id"]
+    assert client.post(f"/api/v1/desktop/calls/{cid}/accept", headers=a1).status_code == 200
+    client.post("/api/v1/desktop/state", json={"state": "available"}, headers=a2)
+    # no SIP leg on an API call: telephony's consult says so, the page falls back
+    consult = client.post(
+        f"/api/v1/telephony/calls/{cid}/consult", json={"agent_id": "agent02"}, headers=a1
+    )
+    assert consult.status_code in (404, 502), consult.text
+    token2 = a2["Authorization"].split()[1]
+    with client.websocket_connect(f"/ws/desktop?token={token2}") as ws:
+        ws.receive_json()
+        bad = client.post(f"/api/v1/desktop/calls/{cid}/transfer", json={}, headers=a1)
+        assert bad.status_code == 422 and bad.json()["field"] == "queue"
+        r = client.post(
+            f"/api/v1/desktop/calls/{cid}/transfer",
+            json={"agent_id": "agent02", "warm": True, "note": "客户想改还款计划 13812345678"},
+            headers=a1,
+        )
+        assert r.status_code == 200, r.text
+        consult_msg = _until(ws, "transfer.consult")["data"]
+        assert consult_msg["from_agent"] == "agent01" and consult_msg["call_id"] == cid
+        pop = _until(ws, "screen_pop")["data"]
+        assert pop["call_id"] == cid and pop["agent_id"] == "agent02"
+        assert pop["call"]["transferred_by"] == "agent01"
+        assert pop["call"]["transfer_note"] == "客户想改还款计划 138****5678"

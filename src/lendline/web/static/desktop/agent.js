@@ -65,7 +65,8 @@ function renderPop(pop) {
     el("dt", {}, t("queue")), el("dd", {}, call.queue || ""),
     el("dt", {}, t("rule")), el("dd", { testid: "routing-rule" }, call.rule || "—"),
     el("dt", {}, t("routing_reason")), el("dd", {}, call.routing_reason || "—"),
-    el("dt", {}, t("caller")), el("dd", {}, call.caller || "")));
+    el("dt", {}, t("caller")), el("dd", {}, call.caller || ""),
+    call.transfer_note || call.transferred_by ? [el("dt", {}, t("transfer")), el("dd", { testid: "transfer-note" }, `${call.transferred_by || ""}：${call.transfer_note || ""}`)] : null));
   renderLoans(pop.loans || []);
   $("#repayments").replaceChildren(...(pop.repayments || []).map((r) => el("tr", {},
     el("td", {}, r.due_date), el("td", { class: "num" }, yuan(r.amount_fen)), el("td", { class: `status-${r.status === "missed" ? "overdue" : r.status}` }, r.status))));
