@@ -2,12 +2,10 @@
 
 On ``AgentReserved`` the agent's topic gets ``call.offered`` at once (the ringing alert)
 and then ``screen_pop`` as soon as the connectors answer or their deadline passes; late
-parts follow as ``screen_pop.part``. Call and agent changes go to the agent's topic and,
-coalesced to one ``wallboard.delta`` (queues + the agents that changed) per
-``wallboard_interval_s``, to the ``wallboard`` topic; the full board is ``wallboard()``
-(REST). The
-bus may publish from any thread: work is handed to the hub's event loop, so the
-publisher (routing) never waits for a pop.
+parts follow as ``screen_pop.part``. Call and agent changes go to the agent's topic and
+to the wallboard (``wallboard_feed``). The bus may publish from any thread: events are
+queued and handed to the hub's event loop in one wake-up, so the publisher (routing)
+never waits for a pop.
 """
 
 from __future__ import annotations
@@ -15,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
-from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -39,10 +36,11 @@ from lendline.domain.events import (
 )
 from lendline.integration.screenpop import ScreenPopAssembler
 from lendline.web.push import PushHub
+from lendline.web.wallboard_feed import WALLBOARD, WallboardFeed
+
+__all__ = ["WALLBOARD", "DesktopFeed", "agent_topic"]
 
 log = structlog.get_logger(__name__)
-WALLBOARD = "wallboard"
-SL_TARGET = 0.8  # share of calls answered within the queue's target time
 
 
 _WATCHED = (
@@ -61,7 +59,7 @@ def agent_topic(agent_id: str) -> str:
     return f"agent:{agent_id}"
 
 
-class DesktopFeed:
+class DesktopFeed(WallboardFeed):
     """Subscribes to the bus and feeds the push hub. ``call_center`` may arrive late."""
 
     def __init__(
@@ -73,21 +71,15 @@ class DesktopFeed:
         wallboard_interval_s: float = 0.5,
         history_points: int = 720,
     ) -> None:
-        self.hub = hub
+        super().__init__(
+            hub,
+            call_center,
+            wallboard_interval_s=wallboard_interval_s,
+            history_points=history_points,
+        )
         self.assembler = assembler
-        self._call_center = call_center
-        self.wallboard_interval_s = wallboard_interval_s
         self.current: dict[str, dict[str, Any]] = {}  # agent_id -> offer/pop of its call
         self.bot_context: dict[str, dict[str, Any]] = {}  # call_id -> hand-off context
-        self.alerts: deque[dict[str, Any]] = deque(maxlen=100)
-        self.history: deque[dict[str, Any]] = deque(maxlen=history_points)
-        self._sl_alerted: set[str] = set()
-        # agents changed since the last wallboard push: only they travel (1,000 agents
-        # in every frame would cost ~30 ms of CPU each time)
-        self._agent_rows: dict[str, dict[str, Any]] = {}
-        self._dirty: set[str] = set()
-        self._wallboard_due = False
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._inbox: list[DomainEvent] = []
         self._inbox_lock = threading.Lock()
         self._wake_pending = False
@@ -130,11 +122,6 @@ class DesktopFeed:
                 self._spawn(self._alert("compliance", ev.kind, ev.detail))
             else:
                 self._on_change(ev)
-
-    def _spawn(self, co: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(co)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # --- loop side ---
     def _offer(self, ev: AgentReserved) -> None:
@@ -217,118 +204,6 @@ class DesktopFeed:
             ev.name.startswith(("call.", "agent."))
         ):
             self._schedule_wallboard()
-
-    async def _alert(self, kind: str, code: str, detail: str) -> None:
-        alert = {"kind": kind, "code": code, "detail": detail, "at": _now()}
-        self.alerts.append(alert)
-        self.hub.publish(WALLBOARD, "alert", alert)
-
-    # --- wallboard ---
-    def _schedule_wallboard(self) -> None:
-        if self._wallboard_due:
-            return
-        self._wallboard_due = True
-        self._spawn(self._flush_wallboard())
-
-    def _touch(self, agent_id: str, **fields: Any) -> None:
-        row = self._agent_rows.setdefault(agent_id, {"agent_id": agent_id})
-        row.update(fields)
-        self._dirty.add(agent_id)
-
-    async def _flush_wallboard(self) -> None:
-        """Push the queues and the agents that changed (``wallboard.delta``)."""
-        await asyncio.sleep(self.wallboard_interval_s)
-        self._wallboard_due = False
-        queues = await asyncio.to_thread(self._queues)
-        if queues is None:
-            return
-        agents = [dict(self._agent_rows[a]) for a in sorted(self._dirty)]
-        self._dirty.clear()
-        snap = {"at": _now(), "queues": queues, "agents": agents}
-        self.hub.publish(WALLBOARD, "wallboard.delta", snap)
-        await self._check_service_level(snap)
-
-    def _queues(self) -> list[dict[str, Any]] | None:
-        cc = self._call_center()
-        return None if cc is None else [asdict(q) for q in cc.queues()]
-
-    def wallboard(self) -> dict[str, Any] | None:
-        cc = self._call_center()
-        if cc is None:
-            return None
-        queues = [asdict(q) for q in cc.queues()]
-        now = datetime.now(UTC)
-        agents = [
-            {
-                "agent_id": a.agent_id,
-                "name": a.name,
-                "state": str(a.state),
-                "state_since": a.state_since.isoformat(),
-                "in_state_s": round(max(0.0, (now - a.state_since).total_seconds()), 1),
-                "team": a.team,
-                "call_id": a.call_id,
-            }
-            for a in cc.agents()
-        ]
-        return {"at": _now(), "queues": queues, "agents": agents}
-
-    def sample(self) -> dict[str, Any] | None:
-        """Take one point of the last-hour charts and push it (on the hub's loop)."""
-        point = self.sample_point()
-        if point is not None:
-            self.history.append(point)
-            self.hub.publish(WALLBOARD, "wallboard.point", point)
-        return point
-
-    def sample_point(self) -> dict[str, Any] | None:
-        """One point of the last-hour charts (any thread)."""
-        cc = self._call_center()
-        queues = self._queues()
-        if cc is None or queues is None:
-            return None
-        states = [str(a.state) for a in cc.agents()]
-        return {
-            "at": _now(),
-            "waiting": sum(q["waiting"] for q in queues),
-            "longest_wait_s": max((q["longest_wait_s"] for q in queues), default=0.0),
-            "service_level": _weighted_sl(queues),
-            "on_call": states.count("on_call"),
-            "available": states.count("available"),
-        }
-
-    async def _check_service_level(self, snap: dict[str, Any]) -> None:
-        for q in snap["queues"]:
-            handled = q.get("answered", 0) + q.get("abandoned", 0)
-            low = handled >= 5 and q["service_level"] < SL_TARGET
-            if low and q["queue"] not in self._sl_alerted:
-                self._sl_alerted.add(q["queue"])
-                pct = round(q["service_level"] * 100)
-                await self._alert(
-                    "service_level", q["queue"], f"{q['queue']} 服务水平 {pct}% 低于目标 80%"
-                )
-            elif not low:
-                self._sl_alerted.discard(q["queue"])
-
-    async def run_sampler(self, every_s: float = 5.0) -> None:
-        while True:
-            try:
-                point = await asyncio.to_thread(self.sample_point)
-                if point is not None:
-                    self.history.append(point)
-                    self.hub.publish(WALLBOARD, "wallboard.point", point)
-            except Exception:
-                log.exception("wallboard_sample_failed")
-            await asyncio.sleep(every_s)
-
-
-def _weighted_sl(queues: list[dict[str, Any]]) -> float:
-    total = sum(q.get("answered", 0) + q.get("abandoned", 0) for q in queues)
-    if total == 0:
-        return 1.0
-    weighted: float = sum(
-        q["service_level"] * (q.get("answered", 0) + q.get("abandoned", 0)) for q in queues
-    )
-    return float(weighted / total)
 
 
 def _now() -> str:
