@@ -89,7 +89,7 @@ def seed_demo(container: Container) -> str:
     from lendline.store.models import AgentRow, CustomerRow
 
     with container.db.session() as s:
-        customers = list(s.scalars(select(CustomerRow.customer_id).limit(400)))
+        customers = list(s.scalars(select(CustomerRow.customer_id)))
         agents = list(s.scalars(select(AgentRow.agent_id)))
     if not customers or not agents:
         return ""
