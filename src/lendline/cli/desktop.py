@@ -56,6 +56,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "p90 ms",
             "p99 ms",
             "max ms",
+            "server CPU ms/call",
+            "load avg",
         ):
             table.add_column(col)
         for r in results:
@@ -71,6 +73,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 f"{r['p90_ms']}",
                 f"{r['p99_ms']}",
                 f"{r['max_ms']}",
+                f"{r['server_cpu_ms_per_call']}",
+                f"{r['load_avg_1m']}",
             )
         console.print(table)
         console.print(

@@ -178,9 +178,16 @@ class ScreenPopAssembler:
         return tasks
 
     async def assemble(
-        self, call: Call, agent_id: str, *, on_late: LateHandler | None = None
+        self,
+        call: Call,
+        agent_id: str,
+        *,
+        on_late: LateHandler | None = None,
+        spent_s: float = 0.0,
     ) -> dict[str, Any]:
+        """The pop; ``spent_s`` of the deadline already went (since the reservation)."""
         t0 = time.perf_counter()
+        budget_s = max(0.02, self.deadline_s - max(0.0, spent_s))
         pop: dict[str, Any] = {
             "call_id": call.call_id,
             "agent_id": agent_id,
@@ -194,17 +201,17 @@ class ScreenPopAssembler:
             "missing": [],
         }
         if call.customer_id:
-            await self._gather(pop, call.customer_id, on_late)
+            await self._gather(pop, call.customer_id, on_late, budget_s)
         else:
             pop["missing"].append(_missing("customer", "unidentified"))
         pop["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return pop
 
     async def _gather(
-        self, pop: dict[str, Any], customer_id: str, on_late: LateHandler | None
+        self, pop: dict[str, Any], customer_id: str, on_late: LateHandler | None, budget_s: float
     ) -> None:
         tasks = self._jobs(customer_id)
-        done, pending = await asyncio.wait(tasks, timeout=self.deadline_s)
+        done, pending = await asyncio.wait(tasks, timeout=budget_s)
         for task in done:
             for part, value, exc in _outcomes(task, tasks[task]):
                 if exc is None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 
+from lendline.clock import Clock
 from lendline.compliance.masking import mask_phone
 from lendline.domain.call import Call
 from lendline.domain.events import (
@@ -70,6 +71,7 @@ class DesktopFeed(WallboardFeed):
         *,
         wallboard_interval_s: float = 0.5,
         history_points: int = 720,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(
             hub,
@@ -78,6 +80,7 @@ class DesktopFeed(WallboardFeed):
             history_points=history_points,
         )
         self.assembler = assembler
+        self.clock = clock  # the clock AgentReserved.at_s was read from
         self.current: dict[str, dict[str, Any]] = {}  # agent_id -> offer/pop of its call
         self.bot_context: dict[str, dict[str, Any]] = {}  # call_id -> hand-off context
         self._inbox: list[DomainEvent] = []
@@ -164,7 +167,11 @@ class DesktopFeed(WallboardFeed):
             )
 
         try:
-            pop = await self.assembler.assemble(call, ev.agent_id, on_late=late)
+            # the deadline counts from the reservation, not from when this task got the loop;
+            # an event stamped by another node's clock (Redis bus) or unstamped is not trusted
+            spent_s = self.clock.monotonic() - ev.at_s if self.clock and ev.at_s > 0 else 0.0
+            spent_s = spent_s if 0.0 <= spent_s <= 5.0 else 0.0
+            pop = await self.assembler.assemble(call, ev.agent_id, on_late=late, spent_s=spent_s)
         except Exception:  # a bug in a connector adapter must not leave the agent blank
             log.exception("screen_pop_failed", call_id=ev.call_id)
             pop = await self.assembler.assemble(
