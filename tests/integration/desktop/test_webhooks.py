@@ -95,7 +95,7 @@ async def test_signed_delivery_retry_dead_letter_and_replay(
 
         receiver.status = 200
         store.replay(dead["delivery_id"], c.clock.now())
-        dispatcher.wake()
+        dispatcher.replayed()
         await _until(lambda: len(store.deliveries(status="delivered")) == 2)
         assert not store.deliveries(status="dead")
         resent = [h for h, _ in receiver.got if h["x-lendline-delivery"] == dead["delivery_id"]]
