@@ -81,10 +81,7 @@ def _own_agent(p: Principal) -> str:
 
 def _scoped_call(request: Request, p: Principal, call_id: str) -> Call:
     """The call, if ``p`` may act on it: agents only their own reserved/connected call."""
-    try:
-        call: Call = call_center(request).get_call(call_id)
-    except NotFound:
-        raise
+    call: Call = call_center(request).get_call(call_id)
     if p.role == "agent" and call.agent_id != p.agent_id:
         # same answer as a missing call: an agent learns nothing about others' calls
         raise NotFound(f"no call {call_id!r}", code="call_not_found")
