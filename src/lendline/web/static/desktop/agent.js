@@ -71,7 +71,8 @@ function renderPop(pop) {
   $("#repayments").replaceChildren(...(pop.repayments || []).map((r) => el("tr", {},
     el("td", {}, r.due_date), el("td", { class: "num" }, yuan(r.amount_fen)), el("td", { class: `status-${r.status === "missed" ? "overdue" : r.status}` }, r.status))));
   $("#contacts").replaceChildren(...(pop.contacts || []).map((x) => el("tr", {},
-    el("td", {}, (x.at || "").slice(0, 10)), el("td", {}, x.channel), el("td", {}, x.summary), el("td", {}, x.outcome))));
+    el("td", {}, (x.at || "").slice(0, 10)), el("td", {}, lang() === "en" ? x.channel : x.channel_zh || x.channel),
+    el("td", {}, x.summary), el("td", {}, lang() === "en" ? x.outcome : x.outcome_zh || x.outcome))));
   renderBot(pop.bot);
 }
 
@@ -83,7 +84,7 @@ function renderRisk(flags) {
 
 function renderLoans(loans) {
   $("#loans").replaceChildren(...loans.map((ln) => el("tr", { "data-loan": ln.loan_id },
-    el("td", {}, ln.product), el("td", { class: "num" }, yuan(ln.principal_fen)), el("td", { class: "num" }, yuan(ln.outstanding_fen)),
+    el("td", {}, lang() === "en" ? ln.product : ln.product_zh || ln.product), el("td", { class: "num" }, yuan(ln.principal_fen)), el("td", { class: "num" }, yuan(ln.outstanding_fen)),
     el("td", { class: `status-${ln.status}`, testid: "loan-status", "data-status": ln.status }, lang() === "en" ? ln.status : ln.status_zh),
     el("td", { class: "num" }, ln.overdue_days || ""), el("td", {}, ln.next_due_date || ""))));
 }
