@@ -76,6 +76,9 @@ def test_reservation_to_pop_to_disposition(env: tuple[Container, TestClient]) ->
     other = _login(client, "agent02")
     cid = call["call_id"]
     assert client.get(f"/api/v1/desktop/calls/{cid}/pop", headers=other).status_code == 404
+    lead = _login(client, "lead01")  # team_a; agent01 is in the service team
+    assert client.get(f"/api/v1/desktop/calls/{cid}/pop", headers=lead).status_code == 404
+    assert client.get(f"/api/v1/desktop/calls/{cid}/pop", headers=sup).json()["call_id"] == cid
     assert client.post(f"/api/v1/desktop/calls/{cid}/hangup", headers=other).status_code == 404
     # after a reconnect the same page gets its pop again from REST and misses nothing
     me = client.get("/api/v1/desktop/me", headers=agent).json()

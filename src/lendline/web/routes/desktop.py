@@ -80,11 +80,17 @@ def _own_agent(p: Principal) -> str:
 
 
 def _scoped_call(request: Request, p: Principal, call_id: str) -> Call:
-    """The call, if ``p`` may act on it: agents only their own reserved/connected call."""
-    call: Call = call_center(request).get_call(call_id)
+    """The call, if ``p`` may act on it: agents only their own reserved/connected call,
+    team leads their team's calls, supervisors any."""
+    cc = call_center(request)
+    call: Call = cc.get_call(call_id)
     if p.role == "agent" and call.agent_id != p.agent_id:
         # same answer as a missing call: an agent learns nothing about others' calls
         raise NotFound(f"no call {call_id!r}", code="call_not_found")
+    if p.role == "team_lead":  # a lead: the calls of its team's agents
+        team = cc.agent(call.agent_id).team if call.agent_id else None
+        if team is None or team != p.team_id:
+            raise NotFound(f"no call {call_id!r}", code="call_not_found")
     return call
 
 
