@@ -73,7 +73,7 @@ function renderPop(pop) {
   $("#contacts").replaceChildren(...(pop.contacts || []).map((x) => el("tr", {},
     el("td", {}, (x.at || "").slice(0, 10)), el("td", {}, lang() === "en" ? x.channel : x.channel_zh || x.channel),
     el("td", {}, x.summary), el("td", {}, lang() === "en" ? x.outcome : x.outcome_zh || x.outcome))));
-  renderBot(pop.bot);
+  renderBot(pop.bot, call.reason || "");
 }
 
 function renderRisk(flags) {
@@ -89,8 +89,16 @@ function renderLoans(loans) {
     el("td", { class: "num" }, ln.overdue_days || ""), el("td", {}, ln.next_due_date || ""))));
 }
 
-function renderBot(bot) {
-  if (!bot) { $("#bot-meta").replaceChildren(el("span", { class: "muted" }, t("none"))); $("#bot-transcript").replaceChildren(); renderKnowledge(""); return; }
+// without the bot's intent, the caller's stated reason (IVR choice, API) picks the answers
+const REASON_INTENT = { product: "apply_loan", application: "application_status", repayment: "repayment_info", complaint: "complaint", collection: "promise_to_pay" };
+
+function renderBot(bot, reason = "") {
+  if (!bot) {
+    $("#bot-meta").replaceChildren(el("span", { class: "muted" }, t("none")));
+    $("#bot-transcript").replaceChildren();
+    renderKnowledge(REASON_INTENT[reason] || "");
+    return;
+  }
   const slots = Object.entries(bot.slots || {}).map(([k, v]) => `${k}=${v}`).join("，");
   const ver = bot.verification === null || bot.verification === undefined ? "—" : typeof bot.verification === "object" ? JSON.stringify(bot.verification) : String(bot.verification);
   $("#bot-meta").replaceChildren(el("dl", { class: "kv" },
