@@ -93,12 +93,20 @@ def bot_view(context: dict[str, Any]) -> dict[str, Any] | None:
             transcript.append({"speaker": "", "text": mask_text(t)})
     slots = context.get("slots") if isinstance(context.get("slots"), dict) else {}
     verification = context.get("verification", context.get("verified"))
-    if not (transcript or context.get("intent") or slots or verification is not None):
+    intent, confidence = context.get("intent") or "", context.get("confidence")
+    history = context.get("intents")  # the dialogue engine's hand-off: [{intent, confidence}]
+    if not intent and isinstance(history, list):
+        named = [h for h in history if isinstance(h, dict) and h.get("intent")]
+        if named:
+            intent, confidence = str(named[-1]["intent"]), named[-1].get("confidence")
+    if not (transcript or intent or slots or verification is not None):
         return None
     return {
-        "intent": context.get("intent") or "",
+        "intent": intent,
         "intent_label": context.get("intent_label") or "",
-        "confidence": context.get("confidence"),
+        "confidence": confidence,
+        "handoff_reason": context.get("reason") or "",
+        "ticket_no": context.get("ticket_no"),
         "slots": {str(k): mask_text(str(v)) for k, v in (slots or {}).items()},
         "verification": verification,
         "transcript": transcript,

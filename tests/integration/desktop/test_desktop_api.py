@@ -18,7 +18,7 @@ from lendline.web.app import create_app
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, create_user, login
 
-from .helpers import general_queue_customer
+from .helpers import bot_routed_customer, general_queue_customer
 
 DEMO_PASSWORD = "demo-Passw0rd!"
 
@@ -220,3 +220,38 @@ def test_warm_transfer_to_a_colleague(env: tuple[Container, TestClient]) -> None
         assert pop["call_id"] == cid and pop["agent_id"] == "agent02"
         assert pop["call"]["transferred_by"] == "agent01"
         assert pop["call"]["transfer_note"] == "客户想改还款计划 138****5678"
+
+
+def test_bot_handoff_reaches_the_pop(env: tuple[Container, TestClient]) -> None:
+    c, client = env
+    customer = bot_routed_customer(c)
+    agent, sup = _login(client, "agent05"), _login(client, "supervisor01")
+    call = client.post("/api/v1/calls", json={"customer_id": customer.customer_id}, headers=sup)
+    assert call.json()["state"] == "in_bot", call.json()
+    cid = call.json()["call_id"]
+    client.post("/api/v1/desktop/state", json={"state": "available"}, headers=agent)
+    context = {  # the shape the dialogue engine hands over
+        "conversation_id": "conv-1",
+        "reason": "user_request",
+        "verified": True,
+        "intents": [{"intent": "unable_to_pay", "confidence": 0.91}],
+        "slots": {"amount": 3000},
+        "transcript": [
+            {"role": "bot", "text": "您好，这里是还款提醒。"},
+            {"role": "user", "text": "我这个月还不上，我的手机是13812345678"},
+        ],
+    }
+    r = client.post(
+        f"/api/v1/calls/{cid}/enqueue", json={"queue": "general", "context": context}, headers=sup
+    )
+    assert r.status_code == 200, r.text
+    pop = client.get(f"/api/v1/desktop/calls/{cid}/pop", headers=agent)
+    assert pop.status_code == 200, pop.text
+    bot = pop.json()["bot"]
+    assert bot["intent"] == "unable_to_pay" and bot["verification"] is True
+    assert bot["transcript"][1] == {
+        "speaker": "user",
+        "text": "我这个月还不上，我的手机是138****5678",
+    }
+    kb = client.get("/api/v1/desktop/knowledge?intent=unable_to_pay", headers=agent).json()
+    assert kb["items"][0]["title"]["zh"] == "无力还款"
