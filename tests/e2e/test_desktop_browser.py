@@ -122,6 +122,17 @@ def test_agent_takes_a_call_and_the_wallboard_moves(live_app: LiveApp, browser: 
         agent_page.get_by_test_id("decline-call").click()
         expect(incoming).to_be_hidden()
 
+        # another user logs in in the same browser: the old page must not keep a customer
+        agent_page.context.request.post(
+            f"{live_app.url}/api/v1/session/login",
+            data={"username": "agent02", "password": PASSWORD},
+        )
+        agent_page.evaluate("window.lendlineDesk.socket.simulateDrop(100)")
+        expect(agent_page.locator("#who")).to_have_text("agent02")  # the page reloaded
+        expect(pop).to_have_attribute("data-call-id", "")
+        expect(agent_page.get_by_test_id("customer-name")).to_have_count(0)
+        agent_page.screenshot(path=str(ARTIFACTS / "desktop-other-user.png"))
+
         # English toggle, and the reports tab with its CSV link
         agent_page.locator("header [data-action=lang]").click()
         expect(agent_page.locator("#btn-available")).to_have_text("Available")
