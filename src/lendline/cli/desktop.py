@@ -21,6 +21,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         rate: float = typer.Option(50.0, help="calls injected per second"),
         slow_ms: float = typer.Option(200.0, help="second run: connectors answer this late"),
         deadline_s: float = typer.Option(0.8, help="screen-pop deadline for the connectors"),
+        deflate: bool = typer.Option(True, help="WebSocket permessage-deflate (serve's default)"),
         as_json: bool = typer.Option(False, "--json", help="print JSON only"),
     ) -> None:
         """Time from the reservation event to the screen pop at the agent's socket."""
@@ -28,7 +29,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         calls = min(calls, agents)
         results = [
-            run(agents=agents, calls=calls, rate=rate, connector_delay_s=0.0, deadline_s=deadline_s)
+            run(
+                agents=agents,
+                calls=calls,
+                rate=rate,
+                connector_delay_s=0.0,
+                deadline_s=deadline_s,
+                deflate=deflate,
+            )
         ]
         if slow_ms > 0:
             results.append(
@@ -38,6 +46,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     rate=rate,
                     connector_delay_s=slow_ms / 1000,
                     deadline_s=deadline_s,
+                    deflate=deflate,
                 )
             )
         if as_json:

@@ -55,7 +55,13 @@ class _Delayed:
 
 
 def run(
-    *, agents: int, calls: int, rate: float, connector_delay_s: float, deadline_s: float
+    *,
+    agents: int,
+    calls: int,
+    rate: float,
+    connector_delay_s: float,
+    deadline_s: float,
+    deflate: bool = True,
 ) -> dict[str, Any]:
     import uvicorn
     from sqlalchemy import select
@@ -106,7 +112,13 @@ def run(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(container), log_level="warning", lifespan="on", backlog=4096)
+        uvicorn.Config(
+            create_app(container),
+            log_level="warning",
+            lifespan="on",
+            backlog=4096,
+            ws_per_message_deflate=deflate,  # uvicorn's default (and lendline serve's): on
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -169,6 +181,7 @@ def run(
         "calls": calls,
         "rate_per_s": rate,
         "connector_delay_ms": connector_delay_s * 1000,
+        "ws_deflate": deflate,
         "pops_received": len(latencies),
         "pops_to_wrong_agent": wrong,
         "pops_with_missing_parts": missing,
