@@ -23,7 +23,7 @@ import json
 import queue
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import structlog
@@ -34,6 +34,20 @@ from lendline.domain.events import DomainEvent
 from lendline.integration.webhook_store import Due, WebhookStore
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CallDispositionRecorded(DomainEvent):
+    """The agent's wrap-up of a call (published by the desktop so the lender's CRM gets it)."""
+
+    name: ClassVar[str] = "call.disposition"
+    call_id: str = ""
+    agent_id: str = ""
+    customer_id: str | None = None
+    queue: str | None = None
+    code: str = ""
+    note: str = ""
+    resolved: bool = True
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

@@ -22,6 +22,7 @@ from lendline.compliance.rbac import allowed
 from lendline.domain.agent import AgentState
 from lendline.domain.call import DISPOSITION_CODES, Call, CallState
 from lendline.errors import Conflict, Forbidden, NotFound, UpstreamError, ValidationError
+from lendline.integration.webhooks import CallDispositionRecorded
 from lendline.web.auth import Principal, audit, require, websocket_principal
 from lendline.web.desktop_feed import WALLBOARD, DesktopFeed, agent_topic
 from lendline.web.push import PushHub
@@ -242,6 +243,17 @@ def disposition(call_id: str, body: DispositionIn, request: Request, p: Control)
     _scoped_call(request, p, call_id)
     call = call_center(request).set_disposition(
         call_id, agent_id, body.code, body.note, body.resolved
+    )
+    request.app.state.container.bus.publish(
+        CallDispositionRecorded(
+            call_id=call_id,
+            agent_id=agent_id,
+            customer_id=call.customer_id,
+            queue=call.queue,
+            code=body.code,
+            note=body.note,
+            resolved=body.resolved,
+        )
     )
     return _call_out(call)
 
