@@ -35,11 +35,29 @@ class AgentIndex:
         self._avail: dict[str, list[OrderedDict[str, None]]] = {}
         self._serving: dict[str, int] = {}
         self.members: dict[str, set[str]] = {}  # skill -> agent ids (for snapshots)
+        self.pooled = False  # whether every agent also has the pseudo skill "any"
+
+    def add_skill(self, agent_id: str, skill: str, level: int) -> None:
+        """Give one agent a (pseudo) skill, e.g. ``agent:<id>`` for a direct transfer."""
+        agent = self.agents.get(agent_id)
+        if agent is None or self.skills_of[agent_id].get(skill) == level:
+            return
+        self._leave(agent)
+        self.skills_of[agent_id][skill] = level
+        self.members.setdefault(skill, set()).add(agent_id)
+        self._enter(agent)
+
+    def enable_pool(self) -> None:
+        """Every agent, present and future, gets the pseudo skill ``any`` (pooled queues)."""
+        if not self.pooled:
+            self.pooled = True
+            for agent_id in list(self.agents):
+                self.add_skill(agent_id, "any", 10)
 
     def add(self, agent: Agent) -> None:
         skills = dict(agent.skills)
-        skills["any"] = 10
-        skills[f"agent:{agent.agent_id}"] = 10
+        if self.pooled:
+            skills["any"] = 10
         if agent.team:
             skills[f"team:{agent.team}"] = 10
         self.agents[agent.agent_id] = agent
@@ -104,7 +122,7 @@ class AgentIndex:
         buckets = self._avail.get(skill)
         if buckets is None:
             return 0
-        return sum(len(buckets[lvl]) for lvl in range(max(min_level, 0), LEVELS))
+        return sum(map(len, buckets[max(min_level, 0) :]))
 
     def serving_count(self, skill: str) -> int:
         return self._serving.get(skill, 0)

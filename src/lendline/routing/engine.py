@@ -105,6 +105,10 @@ class RoutingEngine:
 
     # ------------------------------------------------------------------ configuration
     def _add_queue(self, spec: QueueSpec) -> SkillQueue:
+        if spec.required_skill == "any":
+            self.index.enable_pool()
+        elif spec.required_skill.startswith("agent:"):
+            self.index.add_skill(spec.required_skill[6:], spec.required_skill, 10)
         q = SkillQueue(spec)
         self.queues[spec.name] = q
         self._queues_by_skill.setdefault(spec.required_skill, []).append(q)
@@ -137,6 +141,9 @@ class RoutingEngine:
         if agent.agent_id in self.index.agents:
             self.index.remove(agent.agent_id)
         self.index.add(agent)
+        direct = f"agent:{agent.agent_id}"
+        if direct in self.queues:
+            self.index.add_skill(agent.agent_id, direct, 10)
         self._agent_epoch.setdefault(agent.agent_id, 0)
         if agent.state is AgentState.AVAILABLE:
             self._offer_agent(agent)
