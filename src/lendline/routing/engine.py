@@ -284,10 +284,10 @@ class RoutingEngine:
         if preferred and hold_s > 0 and self.index.level(preferred, skill) > 0:
             agent = self.index.agents.get(preferred)
             if agent is not None and agent.state is AgentState.AVAILABLE:
-                self._reserve(call, w, preferred)
                 self._emit_queued(call, w, 0, 0.0)
-                return
-            if agent is not None and agent.state in (
+                if self._reserve(call, w, preferred):
+                    return
+            elif agent is not None and agent.state in (
                 AgentState.ON_CALL,
                 AgentState.WRAP_UP,
                 AgentState.RESERVED,
@@ -301,8 +301,8 @@ class RoutingEngine:
         agent_id = self.selector.pick(self.index, skill, level, preferred=preferred)
         if agent_id is not None:
             self._emit_queued(call, w, 0, 0.0)
-            self._reserve(call, w, agent_id)
-            return
+            if self._reserve(call, w, agent_id):
+                return
         # 3. wait: maybe overflow at once when the wait is too long
         position = q.position_for(key, seq)
         ewt = self.ewt(qname, position)
@@ -355,9 +355,10 @@ class RoutingEngine:
             w.pinned_to = None
         return w
 
-    def _reserve(self, call: Call, w: Waiting, agent_id: str) -> None:
+    def _reserve(self, call: Call, w: Waiting, agent_id: str) -> bool:
+        """Offer ``call`` to ``agent_id``; False (nothing changed) if the ledger refuses."""
         if not self.ledger.reserve(agent_id, call.call_id, self._reservation_timeout(w)):
-            return  # another node holds the agent; the call stays where it is
+            return False  # another node holds the agent; the call stays where it is
         if w.entry is not None:
             self.queues[w.queue].remove(w.entry)
             w.entry = None
@@ -385,6 +386,7 @@ class RoutingEngine:
                 timeout_s=timeout,
             )
         )
+        return True
 
     def _reservation_timeout(self, w: Waiting) -> float:
         spec = self.queues[w.queue].spec
@@ -398,8 +400,7 @@ class RoutingEngine:
         now = self.clock.monotonic()
         level = q.spec.min_proficiency_at(now - w.entered_s)
         agent_id = self.selector.pick(self.index, q.spec.required_skill, level, exclude=exclude)
-        if agent_id is not None:
-            self._reserve(call, w, agent_id)
+        if agent_id is not None and self._reserve(call, w, agent_id):
             return
         w.entry = q.push_head(w.seq, call.call_id, w.key)
         w.key = -w.entry[0]  # its rank is now the head's

@@ -36,7 +36,7 @@ from lendline.simulation.scenario import Arrival, Scenario
 @dataclass(slots=True)
 class CallRecord:
     arrival: Arrival
-    luck: Luck
+    luck_key: str
     predicted_s: float | None = None
     queued_position: int = 0
     wait_s: float | None = None
@@ -45,6 +45,13 @@ class CallRecord:
     outcome: str = ""
     resolved: bool = False
     bot: bool = False
+    _luck: Luck | None = None
+
+    def luck(self, scenario: Scenario) -> Luck:
+        """The caller's pre-drawn luck, drawn on first use (seeded by the caller's key)."""
+        if self._luck is None:
+            self._luck = luck_for(scenario, self.luck_key)
+        return self._luck
 
 
 @dataclass(slots=True)
@@ -153,8 +160,8 @@ class Simulation:
     # --- simulated events ---
     def _on_arrival(self, a: Arrival) -> None:
         call_id = f"s{next(self._ids)}"
-        luck = luck_for(self.sc, f"{a.customer_id}:{a.repeat_of or ''}:{a.at_s:.3f}")
-        self.records[call_id] = CallRecord(a, luck)
+        rec = CallRecord(a, f"{a.customer_id}:{a.repeat_of or ''}:{a.at_s:.3f}")
+        self.records[call_id] = rec
         call = Call(call_id=call_id, customer_id=a.customer_id, reason=a.reason)
         env = dict(a.profile)
         env.update(
@@ -167,7 +174,7 @@ class Simulation:
         self._handle(self.engine.arrive(call, env))
         if call.state is CallState.IN_BOT:
             self.records[call_id].bot = True
-            self._push(self.clock.monotonic() + luck.bot_s, "bot_done", call_id)
+            self._push(self.clock.monotonic() + rec.luck(self.sc).bot_s, "bot_done", call_id)
         else:
             self._patience(call_id, a)
 
@@ -181,7 +188,7 @@ class Simulation:
         call = self.engine.calls.get(call_id)
         if call is None or call.state is not CallState.IN_BOT:
             return
-        if bot is not None and rec.luck.u_bot < bot.containment:
+        if bot is not None and rec.luck(self.sc).u_bot < bot.containment:
             rec.resolved = True
             self._handle(self.engine.hangup(call_id))
             return
@@ -203,14 +210,13 @@ class Simulation:
     def _on_end(self, call_id: str) -> None:
         rec = self.records[call_id]
         self._handle(self.engine.hangup(call_id))
-        rec.resolved = rec.luck.u_resolve < self.sc.model.resolution_p(
-            rec.arrival.reason, rec.level
-        )
+        p = self.sc.model.resolution_p(rec.arrival.reason, rec.level)
+        rec.resolved = p >= 1.0 or rec.luck(self.sc).u_resolve < p
         a = rec.arrival
         if rec.agent_id:
             self._last_agent[a.customer_id] = rec.agent_id
         if not rec.resolved:
-            at = self.clock.monotonic() + rec.luck.repeat_after_s
+            at = self.clock.monotonic() + rec.luck(self.sc).repeat_after_s
             if at < self.horizon_s:
                 profile = dict(a.profile, first_call=False, days_since_last_contact=0.0)
                 self._push(
