@@ -473,8 +473,13 @@ class RoutingEngine:
             q.stats.add_handle(now - call.answered_s + wrap_s)
         self._agent_event(agent, AgentEvent.HANGUP)
         self._wrap_call[agent_id] = call.call_id
-        self._timer(now + wrap_s, "wrap", agent_id, self._agent_epoch[agent_id])
         self._finish(call, EndReason.ANSWERED)
+        if wrap_s > 0:
+            self._timer(now + wrap_s, "wrap", agent_id, self._agent_epoch[agent_id])
+        else:  # no after-call work: ready at once
+            self._agent_event(agent, AgentEvent.READY)
+            self._wrap_call.pop(agent_id, None)
+            self._offer_agent(agent)
 
     def abandon(self, call_id: str) -> list[DomainEvent]:
         call = self.call(call_id)

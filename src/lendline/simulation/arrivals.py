@@ -8,6 +8,7 @@ strategies the same callers and the same luck; only the routing differs.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lendline.simulation.scenario import Arrival, ProfileSpec, Scenario
@@ -45,6 +46,12 @@ def _pick(rng: random.Random, weights: dict[str, float]) -> str:
 
 
 def generate(scenario: Scenario) -> list[Arrival]:
+    """All arrivals of the scenario, in time order (for ``--compare``: shared by strategies)."""
+    return list(stream(scenario))
+
+
+def stream(scenario: Scenario) -> Iterator[Arrival]:
+    """Arrivals one at a time (long runs keep only the next one in memory)."""
     rng = random.Random(scenario.seed)
     rate_per_s = scenario.arrivals_per_hour / 3600.0
     horizon = scenario.hours * 3600.0
@@ -53,13 +60,12 @@ def generate(scenario: Scenario) -> list[Arrival]:
     ]
     shares = {p.name: p.share for p in profiles}
     by_name = {p.name: p for p in profiles}
-    out: list[Arrival] = []
     t = 0.0
     n = 0
     while True:
         t += rng.expovariate(rate_per_s)
         if t >= horizon:
-            return out
+            return
         n += 1
         p = by_name[_pick(rng, shares)]
         reason = _pick(rng, p.reasons)
@@ -68,7 +74,7 @@ def generate(scenario: Scenario) -> list[Arrival]:
         overdue = rng.randint(*p.overdue_days)
         first = rng.random() < p.first_call
         since = rng.uniform(*p.days_since_last_contact) if p.days_since_last_contact else None
-        out.append(
+        yield (
             Arrival(
                 at_s=t,
                 customer_id=f"cust{n:06d}",

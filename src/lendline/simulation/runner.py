@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lendline.routing.ewt import erlang_c_wait_s
-from lendline.simulation.arrivals import generate
+from lendline.simulation.arrivals import stream
 from lendline.simulation.scenario import (
     Arrival,
     Dist,
@@ -25,14 +25,26 @@ def run_strategy(
     arrivals: list[Arrival] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> SimResult:
+    """Run ``strategy`` on ``arrivals`` (or on the scenario's own stream, generated lazily)."""
     try:
         build = STRATEGIES[strategy]
     except KeyError:
         known = ", ".join(STRATEGIES)
         raise ValueError(f"unknown strategy {strategy!r} (known: {known})") from None
     config, selector = build(scenario)
-    calls = arrivals if arrivals is not None else generate(scenario)
-    return Simulation(scenario, calls, config, selector, strategy=strategy, progress=progress).run()
+    if arrivals is None:
+        sim = Simulation(
+            scenario,
+            stream(scenario),
+            config,
+            selector,
+            strategy=strategy,
+            progress=progress,
+            horizon_s=scenario.hours * 3600.0,
+        )
+    else:
+        sim = Simulation(scenario, arrivals, config, selector, strategy=strategy, progress=progress)
+    return sim.run()
 
 
 def mmc_scenario(

@@ -17,7 +17,7 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,12 +108,13 @@ class Simulation:
     def __init__(
         self,
         scenario: Scenario,
-        arrivals: list[Arrival],
+        arrivals: Iterable[Arrival],
         config: RoutingConfig,
         selector: AgentSelector,
         *,
         strategy: str = "",
         progress: Callable[[float], None] | None = None,
+        horizon_s: float | None = None,
     ) -> None:
         self.sc = scenario
         self.clock = ManualClock()
@@ -130,9 +131,19 @@ class Simulation:
         self._last_agent: dict[str, str] = {}
         self._busy_s = 0.0
         self._ids = itertools.count(1)
-        self.horizon_s = max((x.at_s for x in arrivals), default=0.0)
-        for arrival in arrivals:
-            self._push(arrival.at_s, "arrival", arrival)
+        self._agg = _Aggregate(scenario.service_level_s)
+        if horizon_s is None:
+            arrivals = list(arrivals)
+            horizon_s = max((x.at_s for x in arrivals), default=0.0)
+        self.horizon_s = horizon_s
+        self._arrivals: Iterator[Arrival] = iter(arrivals)
+        self._next_arrival()
+
+    def _next_arrival(self) -> None:
+        """Keep exactly one future first-contact arrival on the heap (arrivals are sorted)."""
+        nxt = next(self._arrivals, None)
+        if nxt is not None:
+            self._push(nxt.at_s, "first_arrival", nxt)
 
     def _push(self, at_s: float, kind: str, data: Any) -> None:
         heapq.heappush(self._heap, (at_s, next(self._seq), kind, data))
@@ -158,6 +169,10 @@ class Simulation:
         return self._result()
 
     # --- simulated events ---
+    def _on_first_arrival(self, a: Arrival) -> None:
+        self._next_arrival()
+        self._on_arrival(a)
+
     def _on_arrival(self, a: Arrival) -> None:
         call_id = f"s{next(self._ids)}"
         rec = CallRecord(a, f"{a.customer_id}:{a.repeat_of or ''}:{a.at_s:.3f}")
@@ -191,6 +206,7 @@ class Simulation:
         if bot is not None and rec.luck(self.sc).u_bot < bot.containment:
             rec.resolved = True
             self._handle(self.engine.hangup(call_id))
+            self._fold(call_id)
             return
         queue = bot.handoff_queue if bot is not None else "general"
         self._handle(self.engine.enqueue(call_id, queue, context={"bot": bot_name}))
@@ -215,6 +231,7 @@ class Simulation:
         a = rec.arrival
         if rec.agent_id:
             self._last_agent[a.customer_id] = rec.agent_id
+        self._fold(call_id)
         if not rec.resolved:
             at = self.clock.monotonic() + rec.luck(self.sc).repeat_after_s
             if at < self.horizon_s:
@@ -260,57 +277,82 @@ class Simulation:
                     rec.predicted_s, rec.queued_position = ev.ewt_s, ev.position
             elif isinstance(ev, CallEnded):
                 self.records[ev.call_id].outcome = ev.reason
+                if ev.reason in (EndReason.ABANDONED, EndReason.VOICEMAIL, EndReason.CALLBACK):
+                    self._fold(ev.call_id)
 
     def _wrap_s(self, call_id: str) -> float:
         call = self.engine.calls.get(call_id)
         q = self.engine.queues.get(call.queue or "") if call else None
         return q.spec.wrap_up_s if q else 0.0
 
+    def _fold(self, call_id: str) -> None:
+        """A call is over: add it to the figures and forget it."""
+        self._agg.add(self.records.pop(call_id))
+
     def _result(self) -> SimResult:
-        r = SimResult(strategy=self.strategy)
-        waits: list[float] = []
-        errors: list[float] = []
-        in_sl = 0
-        first_handled = first_resolved = 0
-        for rec in self.records.values():
-            r.calls += 1
-            if rec.arrival.repeat_of:
-                r.repeat_calls += 1
-            else:
-                r.first_contacts += 1
-            if rec.outcome == EndReason.ANSWERED:
-                r.answered += 1
-                assert rec.wait_s is not None
-                waits.append(rec.wait_s)
-                in_sl += rec.wait_s <= self.sc.service_level_s
-                if rec.predicted_s is not None and rec.queued_position >= 1:
-                    errors.append(abs(rec.predicted_s - rec.wait_s))
-            elif rec.outcome == EndReason.ABANDONED:
-                r.abandoned += 1
-            elif rec.outcome == EndReason.VOICEMAIL:
-                r.voicemail += 1
-            elif rec.outcome == EndReason.BOT_COMPLETED:
-                r.bot_contained += 1
-            else:
-                r.still_queued += 1
-            if not rec.arrival.repeat_of and rec.outcome in (
-                EndReason.ANSWERED,
-                EndReason.BOT_COMPLETED,
-            ):
-                first_handled += 1
-                first_resolved += rec.resolved
+        for rec in list(self.records.values()):  # still waiting when the run ended
+            self._agg.add(rec)
+        self.records.clear()
+        return self._agg.result(
+            self.strategy, self.clock.monotonic(), len(self.agents), self._busy_s
+        )
+
+
+class _Aggregate:
+    """Running figures over finished calls (so long runs keep no per-call records)."""
+
+    def __init__(self, service_level_s: float) -> None:
+        self.r = SimResult(strategy="")
+        self.sl_s = service_level_s
+        self.waits: list[float] = []
+        self.errors: list[float] = []
+        self.in_sl = 0
+        self.first_handled = 0
+        self.first_resolved = 0
+
+    def add(self, rec: CallRecord) -> None:
+        r = self.r
+        r.calls += 1
+        if rec.arrival.repeat_of:
+            r.repeat_calls += 1
+        else:
+            r.first_contacts += 1
+        if rec.outcome == EndReason.ANSWERED:
+            r.answered += 1
+            assert rec.wait_s is not None
+            self.waits.append(rec.wait_s)
+            self.in_sl += rec.wait_s <= self.sl_s
+            if rec.predicted_s is not None and rec.queued_position >= 1:
+                self.errors.append(abs(rec.predicted_s - rec.wait_s))
+        elif rec.outcome == EndReason.ABANDONED:
+            r.abandoned += 1
+        elif rec.outcome == EndReason.VOICEMAIL:
+            r.voicemail += 1
+        elif rec.outcome == EndReason.BOT_COMPLETED:
+            r.bot_contained += 1
+        else:
+            r.still_queued += 1
+        if not rec.arrival.repeat_of and rec.outcome in (
+            EndReason.ANSWERED,
+            EndReason.BOT_COMPLETED,
+        ):
+            self.first_handled += 1
+            self.first_resolved += rec.resolved
+
+    def result(self, strategy: str, simulated_s: float, agents: int, busy_s: float) -> SimResult:
+        r = self.r
+        r.strategy = strategy
+        waits, errors = self.waits, self.errors
         offered = r.answered + r.abandoned + r.voicemail
         r.asa_s = sum(waits) / len(waits) if waits else 0.0
         r.p90_wait_s = percentile(waits, 0.9)
-        r.service_level_20s = (
-            in_sl / (r.answered + r.abandoned) if r.answered + r.abandoned else 1.0
-        )
+        done = r.answered + r.abandoned
+        r.service_level_20s = self.in_sl / done if done else 1.0
         r.abandon_rate = r.abandoned / offered if offered else 0.0
-        r.fcr = first_resolved / first_handled if first_handled else 0.0
-        r.simulated_s = self.clock.monotonic()
-        capacity = len(self.agents) * max(r.simulated_s, 1.0)
-        r.occupancy = min(1.0, self._busy_s / capacity)
-        r.aht_s = self._busy_s / r.answered if r.answered else 0.0
+        r.fcr = self.first_resolved / self.first_handled if self.first_handled else 0.0
+        r.simulated_s = simulated_s
+        r.occupancy = min(1.0, busy_s / (agents * max(simulated_s, 1.0)))
+        r.aht_s = busy_s / r.answered if r.answered else 0.0
         r.ewt_mae_s = sum(errors) / len(errors) if errors else 0.0
         r.ewt_p90_abs_err_s = percentile(errors, 0.9)
         r.ewt_samples = len(errors)
