@@ -17,7 +17,13 @@ from hypothesis import strategies as st
 
 from lendline.domain.agent import AgentState
 from lendline.domain.call import Call, CallState, EndReason
-from lendline.domain.events import AgentReserved, DomainEvent, ReservationTimedOut
+from lendline.domain.events import (
+    AgentReserved,
+    CallOverflowed,
+    CallQueued,
+    DomainEvent,
+    ReservationTimedOut,
+)
 from lendline.errors import Conflict
 from lendline.routing.agents import LongestIdle, MostProficient, RandomAgent, Sticky
 from lendline.routing.engine import RoutingEngine
@@ -81,9 +87,13 @@ def _check_fifo(engine: RoutingEngine, events: list[DomainEvent]) -> None:
     for i, ev in enumerate(events):
         if not isinstance(ev, AgentReserved) or ev.call_id not in engine.waiting:
             continue
-        # calls that came back to the queue only after this offer (a later timer in the
-        # same batch) were ringing elsewhere when it was made
-        later = {e.call_id for e in events[i:] if isinstance(e, ReservationTimedOut)}
+        # calls that entered this queue only after this offer (a later timer in the same
+        # batch: a missed offer, an overflow) were not in it when the offer was made
+        later = {
+            e.call_id
+            for e in events[i:]
+            if isinstance(e, (ReservationTimedOut, CallOverflowed, CallQueued))
+        }
         w = engine.waiting[ev.call_id]
         q = engine.queues[w.queue]
         level = engine.index.level(ev.agent_id, q.spec.required_skill)

@@ -66,7 +66,7 @@ class Waiting:
     preferred: str | None = None
     entry: Entry | None = None  # set while in the queue's list
     pinned_to: str | None = None
-    token: int = 0
+    token: int = 0  # unique over the engine; a timer whose token differs is stale
     hops: int = 0
     predicted_wait_s: float | None = None
     declined: set[str] = field(default_factory=set)  # agents that declined it
@@ -273,7 +273,7 @@ class RoutingEngine:
         entered = now if entered_s is None else entered_s
         seq = next(self._seq)
         key = q.rank_key(entered, priority)
-        w = Waiting(call.call_id, qname, key, seq, entered, now, preferred, hops=hops)
+        w = Waiting(call.call_id, qname, key, seq, entered, now, preferred, hops=hops, token=seq)
         self.waiting[call.call_id] = w
         q.counters.offered += 1
         q.stats.add_arrival(now)
@@ -344,7 +344,7 @@ class RoutingEngine:
     def _unqueue(self, call_id: str) -> Waiting:
         """Take a call out of its queue or sticky hold (it stays a live call)."""
         w = self.waiting.pop(call_id)
-        w.token += 1
+        w.token = next(self._seq)
         if w.entry is not None:
             self.queues[w.queue].remove(w.entry)
             w.entry = None
@@ -368,7 +368,7 @@ class RoutingEngine:
                 pins.remove(call.call_id)
             w.pinned_to = None
         self.waiting[call.call_id] = w
-        w.token += 1
+        w.token = next(self._seq)
         agent = self.index.agents[agent_id]
         self._agent_event(agent, AgentEvent.RESERVE)
         call.apply(CallEvent.RESERVE)
@@ -395,7 +395,7 @@ class RoutingEngine:
     def _requeue_head(self, call: Call, w: Waiting, exclude: str | None) -> None:
         """A declined or missed offer: back to the head of its queue, then try others."""
         q = self.queues[w.queue]
-        w.token += 1
+        w.token = next(self._seq)
         call.agent_id = None
         now = self.clock.monotonic()
         level = q.spec.min_proficiency_at(now - w.entered_s)
@@ -419,7 +419,7 @@ class RoutingEngine:
             )
         now = self.clock.monotonic()
         w = self.waiting.pop(call_id)
-        w.token += 1
+        w.token = next(self._seq)
         call.apply(CallEvent.ANSWER)
         call.answered_s = now
         self._agent_event(self.index.agents[agent_id], AgentEvent.ACCEPT)
@@ -573,6 +573,7 @@ class RoutingEngine:
         cb.queue = w.queue
         self.calls[cb.call_id] = cb
         nw = Waiting(cb.call_id, w.queue, w.key, w.seq, w.entered_s, w.queue_entered_s)
+        nw.token = next(self._seq)
         nw.predicted_wait_s = w.predicted_wait_s
         nw.declined = set(w.declined)
         nw.entry = self.queues[w.queue].push(w.key, w.seq, cb.call_id)
@@ -699,7 +700,7 @@ class RoutingEngine:
                 w.pinned_to = None
                 q = self.queues[w.queue]
                 w.entry = q.push(w.key, w.seq, subject)
-                w.token += 1
+                w.token = next(self._seq)
                 self._try_match(subject)
                 if w.entry is not None:
                     self._arm_waiting_timers(w)
@@ -720,8 +721,8 @@ class RoutingEngine:
     def ewt(self, queue: str, position: int) -> float:
         """Estimated wait (s) of the call at 1-based ``position`` of ``queue``."""
         q = self.queues[queue]
-        skill = q.spec.required_skill
-        free = self.index.available_count(skill, q.spec.floor_proficiency)
+        skill = q.skill
+        free = self.index.available_count(skill, q.floor)
         return live_wait_s(position, free, self.index.serving_count(skill), q.stats.aht_s)
 
     def ewt_erlang(self, queue: str) -> float:
