@@ -212,6 +212,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "",
         )
         t.add_row("decisions over 1 ms (pre-empted)", f"{main.preempted_share:.3%}", "")
+        t.add_row("calibration: ns per empty call", f"{main.calibration_ns:.0f}", "")
         console.print(t)
         if growth:
             g = Table(title="growth with the number of agents")

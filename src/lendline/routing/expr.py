@@ -245,6 +245,11 @@ class _Compiler:
 
     def v_BoolOp(self, node: ast.BoolOp) -> Fn:
         parts = [self.visit(v) for v in node.values]
+        if len(parts) == 2:  # the common case, without a generator
+            a, b = parts
+            if isinstance(node.op, ast.And):
+                return lambda env: bool(a(env) and b(env))
+            return lambda env: bool(a(env) or b(env))
         if isinstance(node.op, ast.And):
             return lambda env: all(p(env) for p in parts)
         return lambda env: any(p(env) for p in parts)

@@ -63,6 +63,7 @@ class BenchResult:
     wall_p50_us: float
     wall_p99_us: float
     preempted_share: float
+    calibration_ns: float  # CPU ns per empty Python function call during this run
     setup_s: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -111,6 +112,18 @@ def _env(rng: random.Random, skill: str) -> dict[str, Any]:
         "credit_score": rng.randint(350, 800),
         "product": "consumer",
     }
+
+
+def calibrate(n: int = 200_000) -> float:
+    """CPU ns per call of an empty function: how fast this machine runs Python right now."""
+
+    def nothing() -> None:
+        return None
+
+    t = time.thread_time_ns()
+    for _ in range(n):
+        nothing()
+    return (time.thread_time_ns() - t) / n
 
 
 def run(
@@ -195,6 +208,7 @@ def run(
     agent_ns.sort()
     wall_ns.sort()
     total_s = sum(every) / 1e9
+    calibration = calibrate()
     return BenchResult(
         agents=agents,
         skills=skills,
@@ -212,5 +226,6 @@ def run(
         wall_p50_us=_pct(wall_ns, 0.50),
         wall_p99_us=_pct(wall_ns, 0.99),
         preempted_share=sum(1 for x in wall_ns if x > 1_000_000) / max(len(wall_ns), 1),
+        calibration_ns=calibration,
         setup_s=setup_s,
     )
