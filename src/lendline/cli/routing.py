@@ -163,6 +163,30 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             _sim_table(results, f"{sc.name}: {len(calls)} arrivals from {src}, seed {sc.seed}")
         )
 
+    @bench.command("routing-erlang")
+    def bench_erlang(
+        agents: int = typer.Option(10, help="agents (c)"),
+        arrivals_per_hour: float = typer.Option(160.0, help="Poisson arrival rate"),
+        aht_s: float = typer.Option(180.0, help="mean of the exponential handle time"),
+        hours: float = typer.Option(3000.0, help="simulated hours"),
+        seed: int = typer.Option(1, help="random seed"),
+    ) -> None:
+        """Queueing-theory check: simulated ASA of an M/M/c queue against Erlang C."""
+        from lendline.simulation.runner import erlang_check
+
+        print(
+            json.dumps(
+                erlang_check(
+                    agents=agents,
+                    arrivals_per_hour=arrivals_per_hour,
+                    aht_s=aht_s,
+                    hours=hours,
+                    seed=seed,
+                ),
+                indent=2,
+            )
+        )
+
     @bench.command("routing")
     def bench_routing(
         agents: int = typer.Option(5000, help="agents"),
