@@ -32,25 +32,33 @@ def plan(rules: tuple[Rule, ...]) -> list[Step]:
     return steps
 
 
-def _decision(rule: Rule) -> RoutingDecision:
-    return RoutingDecision(
-        target_kind=rule.target.kind,  # type: ignore[arg-type]
-        target=rule.target.name,
-        priority=rule.priority,
-        rule=rule.name,
-        reason=rule.reason or f"规则 {rule.name} 命中 (rule {rule.name} matched)",
-    )
+def _decision(rule: Rule, cache: dict[str, RoutingDecision]) -> RoutingDecision:
+    """The decision a rule gives; built once per rule set (``RoutingDecision`` is frozen)."""
+    d = cache.get(rule.name)
+    if d is None:
+        d = cache[rule.name] = RoutingDecision(
+            target_kind=rule.target.kind,  # type: ignore[arg-type]
+            target=rule.target.name,
+            priority=rule.priority,
+            rule=rule.name,
+            reason=rule.reason or f"规则 {rule.name} 命中 (rule {rule.name} matched)",
+        )
+    return d
 
 
 def decide(config: RoutingConfig, env: Mapping[str, Any]) -> RoutingDecision:
     """Evaluate the rules in order over ``env`` (profile + call + local time)."""
     steps = config.extra.get("_plan")
-    if steps is None:
+    if steps is None or config.extra.get("_plan_of") is not config.rules:
+        # (re)built when the rules change, also after dataclasses.replace(config, rules=…)
         steps = config.extra["_plan"] = plan(config.rules)
+        config.extra["_plan_of"] = config.rules
+        config.extra["_decisions"] = {}
+    cache: dict[str, RoutingDecision] = config.extra["_decisions"]
     for rule, field, table in steps:
         if rule is not None:
             if rule.when.fn(env):
-                return _decision(rule)
+                return _decision(rule, cache)
         else:
             assert field is not None and table is not None
             try:
@@ -58,7 +66,7 @@ def decide(config: RoutingConfig, env: Mapping[str, Any]) -> RoutingDecision:
             except TypeError:  # an unhashable value equals no literal
                 hit = None
             if hit is not None:
-                return _decision(hit)
+                return _decision(hit, cache)
     return RoutingDecision(
         target_kind=config.default.kind,  # type: ignore[arg-type]
         target=config.default.name,
