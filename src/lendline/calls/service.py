@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -104,7 +104,7 @@ class EngineCallCenter:
             self._calls.pop(old, None)
             self._decisions.pop(old, None)
 
-    def _run(self, op: Callable[[], list[DomainEvent]], *touched: Call) -> None:
+    def _run(self, op: Callable[[], Sequence[DomainEvent]], *touched: Call) -> None:
         with self._lock:
             self._publish(op(), touched)
 

@@ -34,6 +34,8 @@ class AgentIndex:
         self.skills_of: dict[str, dict[str, int]] = {}  # incl. pseudo skills any/team:/agent:
         self._avail: dict[str, list[OrderedDict[str, None]]] = {}
         self._serving: dict[str, int] = {}
+        # per agent, the availability bucket of each of its skills (set while indexed)
+        self._slots: dict[str, list[OrderedDict[str, None]]] = {}
         self.members: dict[str, set[str]] = {}  # skill -> agent ids (for snapshots)
         self.pooled = False  # whether every agent also has the pseudo skill "any"
 
@@ -45,6 +47,7 @@ class AgentIndex:
         self._leave(agent)
         self.skills_of[agent_id][skill] = level
         self.members.setdefault(skill, set()).add(agent_id)
+        self._slots[agent_id] = self._bucket_slots(agent_id)
         self._enter(agent)
 
     def enable_pool(self) -> None:
@@ -64,6 +67,7 @@ class AgentIndex:
         self.skills_of[agent.agent_id] = skills
         for skill in skills:
             self.members.setdefault(skill, set()).add(agent.agent_id)
+        self._slots[agent.agent_id] = self._bucket_slots(agent.agent_id)
         self._enter(agent)
 
     def remove(self, agent_id: str) -> None:
@@ -71,6 +75,7 @@ class AgentIndex:
         if agent is None:
             return
         self._leave(agent)
+        del self._slots[agent_id]
         for skill in self.skills_of.pop(agent_id):
             self.members[skill].discard(agent_id)
         del self.agents[agent_id]
@@ -81,6 +86,11 @@ class AgentIndex:
             b = self._avail[skill] = [OrderedDict() for _ in range(LEVELS)]
         return b
 
+    def _bucket_slots(self, agent_id: str) -> list[OrderedDict[str, None]]:
+        return [
+            self._buckets(s)[min(max(lvl, 0), 10)] for s, lvl in self.skills_of[agent_id].items()
+        ]
+
     def _enter(self, agent: Agent) -> None:
         self._update(agent.agent_id, agent.state, +1)
 
@@ -90,17 +100,16 @@ class AgentIndex:
     def _update(
         self, agent_id: str, state: AgentState, sign: int, *, avail: bool = True, serve: bool = True
     ) -> None:
-        skills = self.skills_of[agent_id]
         if avail and state is AgentState.AVAILABLE:
             if sign > 0:
-                for skill, level in skills.items():
-                    self._buckets(skill)[min(max(level, 0), 10)][agent_id] = None
+                for bucket in self._slots[agent_id]:
+                    bucket[agent_id] = None
             else:
-                for skill, level in skills.items():
-                    self._buckets(skill)[min(max(level, 0), 10)].pop(agent_id, None)
+                for bucket in self._slots[agent_id]:
+                    bucket.pop(agent_id, None)
         if serve and state in SERVING:
             serving = self._serving
-            for skill in skills:
+            for skill in self.skills_of[agent_id]:
                 serving[skill] = serving.get(skill, 0) + sign
 
     def transition(self, agent: Agent, apply: Callable[[], object]) -> None:
@@ -113,12 +122,16 @@ class AgentIndex:
         try:
             apply()
         finally:
-            new = agent.state
-            if new is not old:
-                agent_id = agent.agent_id
-                serve = (old in SERVING) != (new in SERVING)
-                self._update(agent_id, old, -1, serve=serve)
-                self._update(agent_id, new, +1, serve=serve)
+            self.moved(agent, old)
+
+    def moved(self, agent: Agent, old: AgentState) -> None:
+        """``agent.state`` changed from ``old``: update only what the change touches."""
+        new = agent.state
+        if new is not old:
+            agent_id = agent.agent_id
+            serve = (old in SERVING) != (new in SERVING)
+            self._update(agent_id, old, -1, serve=serve)
+            self._update(agent_id, new, +1, serve=serve)
 
     # --- queries ---
     def level(self, agent_id: str, skill: str) -> int:

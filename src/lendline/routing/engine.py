@@ -19,6 +19,7 @@ Life of a queued call::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from lendline.domain.agent import Agent, AgentEvent, AgentState
@@ -28,13 +29,12 @@ from lendline.domain.events import (
     CallArrived,
     CallbackRequested,
     CallRouted,
-    DomainEvent,
 )
 from lendline.errors import Conflict, NotFound, ValidationError
 from lendline.routing.config import RoutingConfig
 from lendline.routing.matching import Matching
 from lendline.routing.rules import decide
-from lendline.routing.state import MAX_OVERFLOW_HOPS, Waiting
+from lendline.routing.state import MAX_OVERFLOW_HOPS, EventBatch, Waiting
 from lendline.routing.views import EngineViews
 
 __all__ = ["MAX_OVERFLOW_HOPS", "RoutingEngine", "Waiting"]
@@ -68,7 +68,7 @@ class RoutingEngine(Matching, EngineViews):
         if agent.state is AgentState.AVAILABLE:
             self._offer_agent(agent)
 
-    def set_agent_state(self, agent_id: str, state: AgentState) -> list[DomainEvent]:
+    def set_agent_state(self, agent_id: str, state: AgentState) -> EventBatch:
         """An agent (or supervisor) asks for available, break or offline."""
         agent = self.get_agent(agent_id)
         if state is AgentState.AVAILABLE:
@@ -90,7 +90,7 @@ class RoutingEngine(Matching, EngineViews):
             self._offer_agent(agent)
         return self._drain()
 
-    def arrive(self, call: Call, env: Mapping[str, Any]) -> list[DomainEvent]:
+    def arrive(self, call: Call, env: Mapping[str, Any]) -> EventBatch:
         """A new call: record it, run the rules and act on the decision."""
         if call.call_id in self.calls:
             raise Conflict(f"call {call.call_id!r} exists", code="call_exists")
@@ -98,7 +98,9 @@ class RoutingEngine(Matching, EngineViews):
         call.arrived_s = now
         self.calls[call.call_id] = call
         self._emit(
-            CallArrived(at_s=now, call_id=call.call_id, caller="", customer_id=call.customer_id)
+            partial(
+                CallArrived, at_s=now, call_id=call.call_id, caller="", customer_id=call.customer_id
+            )
         )
         call.apply(CallEvent.ROUTE)
         d = decide(self.config, env)
@@ -106,7 +108,8 @@ class RoutingEngine(Matching, EngineViews):
         self.decisions[call.call_id] = d
         call.rule, call.routing_reason, call.priority = d.rule, d.reason, d.priority
         self._emit(
-            CallRouted(
+            partial(
+                CallRouted,
                 at_s=now,
                 call_id=call.call_id,
                 rule=d.rule,
@@ -137,7 +140,7 @@ class RoutingEngine(Matching, EngineViews):
         *,
         priority: int | None = None,
         context: Mapping[str, Any] | None = None,
-    ) -> list[DomainEvent]:
+    ) -> EventBatch:
         """Hand a call from the bot (or move a waiting call) to ``queue``."""
         call = self.call(call_id)
         self.queue(queue)
@@ -157,7 +160,7 @@ class RoutingEngine(Matching, EngineViews):
             )
         return self._drain()
 
-    def accept(self, call_id: str, agent_id: str) -> list[DomainEvent]:
+    def accept(self, call_id: str, agent_id: str) -> EventBatch:
         call = self.call(call_id)
         if call.state is not CallState.RINGING or call.agent_id != agent_id:
             raise Conflict(
@@ -175,10 +178,10 @@ class RoutingEngine(Matching, EngineViews):
         q.counters.wait_sum_s += wait
         if wait <= q.spec.service_level_s:
             q.counters.answered_in_sl += 1
-        self._emit(CallAnswered(at_s=now, call_id=call_id, agent_id=agent_id, wait_s=wait))
+        self._emit(partial(CallAnswered, at_s=now, call_id=call_id, agent_id=agent_id, wait_s=wait))
         return self._drain()
 
-    def decline(self, call_id: str, agent_id: str) -> list[DomainEvent]:
+    def decline(self, call_id: str, agent_id: str) -> EventBatch:
         call = self.call(call_id)
         if call.state is not CallState.RINGING or call.agent_id != agent_id:
             raise Conflict(
@@ -194,7 +197,7 @@ class RoutingEngine(Matching, EngineViews):
         self._offer_agent(agent)
         return self._drain()
 
-    def hangup(self, call_id: str) -> list[DomainEvent]:
+    def hangup(self, call_id: str) -> EventBatch:
         """Either side hung up. Before an agent answered, that is an abandon."""
         call = self.call(call_id)
         if call.state is CallState.CONNECTED:
@@ -227,7 +230,7 @@ class RoutingEngine(Matching, EngineViews):
             self._wrap_call.pop(agent_id, None)
             self._offer_agent(agent)
 
-    def abandon(self, call_id: str) -> list[DomainEvent]:
+    def abandon(self, call_id: str) -> EventBatch:
         call = self.call(call_id)
         if call.state is CallState.CONNECTED:
             raise Conflict("a connected call is hung up, not abandoned", code="call_connected")
@@ -246,7 +249,7 @@ class RoutingEngine(Matching, EngineViews):
             self._offer_agent(agent)
         return self._drain()
 
-    def finish_wrap_up(self, agent_id: str) -> list[DomainEvent]:
+    def finish_wrap_up(self, agent_id: str) -> EventBatch:
         """The agent filed its disposition: ready again if still wrapping up."""
         agent = self.get_agent(agent_id)
         if agent.state is AgentState.WRAP_UP:
@@ -257,7 +260,7 @@ class RoutingEngine(Matching, EngineViews):
 
     def transfer(
         self, call_id: str, *, queue: str | None = None, agent_id: str | None = None
-    ) -> list[DomainEvent]:
+    ) -> EventBatch:
         call = self.call(call_id)
         if call.state is not CallState.CONNECTED:
             raise Conflict("only a connected call can be transferred", code="call_not_connected")
@@ -279,9 +282,7 @@ class RoutingEngine(Matching, EngineViews):
         self._enqueue(call, target, call.priority, CallEvent.TRANSFER)
         return self._drain()
 
-    def request_callback(
-        self, call_id: str, phone: str | None = None
-    ) -> tuple[Call, list[DomainEvent]]:
+    def request_callback(self, call_id: str, phone: str | None = None) -> tuple[Call, EventBatch]:
         """End the waiting call; a callback item takes its place in the queue."""
         call = self.call(call_id)
         if call.state is not CallState.QUEUED or call_id not in self.waiting:
@@ -313,8 +314,12 @@ class RoutingEngine(Matching, EngineViews):
         nw.entry = self.queues[w.queue].push(w.key, w.seq, cb.call_id)
         self.waiting[cb.call_id] = nw
         self._emit(
-            CallbackRequested(
-                at_s=self.clock.monotonic(), call_id=cb.call_id, queue=w.queue, phone=cb.caller
+            partial(
+                CallbackRequested,
+                at_s=self.clock.monotonic(),
+                call_id=cb.call_id,
+                queue=w.queue,
+                phone=cb.caller,
             )
         )
         self._arm_waiting_timers(nw)

@@ -10,6 +10,7 @@ hold, wrap-up.
 from __future__ import annotations
 
 import heapq
+from functools import partial
 
 from lendline.domain.agent import Agent, AgentEvent, AgentState
 from lendline.domain.call import Call, CallEvent, CallState, EndReason
@@ -17,12 +18,17 @@ from lendline.domain.events import (
     AgentReserved,
     CallOverflowed,
     CallQueued,
-    DomainEvent,
     ReservationTimedOut,
 )
 from lendline.routing.config import VOICEMAIL
 from lendline.routing.queue import Entry, SkillQueue
-from lendline.routing.state import DECLINE_LOOKAHEAD, MAX_OVERFLOW_HOPS, EngineState, Waiting
+from lendline.routing.state import (
+    DECLINE_LOOKAHEAD,
+    MAX_OVERFLOW_HOPS,
+    EngineState,
+    EventBatch,
+    Waiting,
+)
 
 
 class Matching(EngineState):
@@ -52,7 +58,7 @@ class Matching(EngineState):
         q.counters.offered += 1
         q.stats.add_arrival(now)
         skill = q.spec.required_skill
-        level = q.spec.min_proficiency_at(now - entered)
+        level = q.min_level_at(now - entered)
         # 1. sticky: the customer's last agent, now or (held) within sticky_wait_s
         hold_s = self.selector.sticky_wait_s
         if preferred and hold_s > 0 and self.index.level(preferred, skill) > 0:
@@ -78,7 +84,8 @@ class Matching(EngineState):
             if self._reserve(call, w, agent_id):
                 return
         # 3. wait: maybe overflow at once when the wait is too long
-        position = q.position_for(key, seq)
+        at = q.insertion_index(key, seq)  # one bisect for the position and the insert
+        position = len(q) - at + 1
         ewt = self.ewt(qname, position)
         spec = q.spec
         if (
@@ -90,7 +97,7 @@ class Matching(EngineState):
             self._emit_queued(call, w, position, ewt)
             self._overflow(call, w)
             return
-        w.entry = q.push(key, seq, call.call_id)
+        w.entry = q.insert_at(at, key, seq, call.call_id)
         if spec.callback_offer_ewt_s is not None and ewt > spec.callback_offer_ewt_s:
             call.context["callback_offered"] = True
         self._emit_queued(call, w, position, ewt)
@@ -106,7 +113,8 @@ class Matching(EngineState):
             w.predicted_wait_s = ewt
             call.context.setdefault("ewt_at_queue_s", round(ewt, 1))
         self._emit(
-            CallQueued(
+            partial(
+                CallQueued,
                 at_s=self.clock.monotonic(),
                 call_id=call.call_id,
                 queue=w.queue,
@@ -117,7 +125,8 @@ class Matching(EngineState):
 
     def _reserve(self, call: Call, w: Waiting, agent_id: str) -> bool:
         """Offer ``call`` to ``agent_id``; False (nothing changed) if the ledger refuses."""
-        if not self.ledger.reserve(agent_id, call.call_id, self._reservation_timeout(w)):
+        timeout = self._reservation_timeout(w)
+        if not self.ledger.reserve(agent_id, call.call_id, timeout):
             return False  # another node holds the agent; the call stays where it is
         if w.entry is not None:
             self.queues[w.queue].remove(w.entry)
@@ -134,10 +143,10 @@ class Matching(EngineState):
         call.apply(CallEvent.RESERVE)
         call.agent_id = agent_id
         now = self.clock.monotonic()
-        timeout = self._reservation_timeout(w)
         self._timer(now + timeout, "reservation", call.call_id, w.token)
         self._emit(
-            AgentReserved(
+            partial(
+                AgentReserved,
                 at_s=now,
                 call_id=call.call_id,
                 agent_id=agent_id,
@@ -154,7 +163,7 @@ class Matching(EngineState):
         w.token = next(self._seq)
         call.agent_id = None
         now = self.clock.monotonic()
-        level = q.spec.min_proficiency_at(now - w.entered_s)
+        level = q.min_level_at(now - w.entered_s)
         agent_id = self.selector.pick(self.index, q.spec.required_skill, level, exclude=exclude)
         if agent_id is not None and self._reserve(call, w, agent_id):
             return
@@ -184,17 +193,27 @@ class Matching(EngineState):
             return
         now = self.clock.monotonic()
         best: tuple[Entry, SkillQueue] | None = None
+        waiting = self.waiting
         for skill, level in self.index.skills_of[agent_id].items():
             for q in self._queues_by_skill.get(skill, ()):
-                for entry in q.from_head(DECLINE_LOOKAHEAD):
-                    w = self.waiting[entry[2]]
-                    if agent_id in w.declined:
+                entry = q.peek()
+                if entry is None:
+                    continue
+                if agent_id in waiting[entry[2]].declined:  # rare: look a little further
+                    entry = next(
+                        (
+                            e
+                            for e in q.from_head(DECLINE_LOOKAHEAD)
+                            if agent_id not in waiting[e[2]].declined
+                        ),
+                        None,
+                    )
+                    if entry is None:
                         continue
-                    if level >= q.spec.min_proficiency_at(now - w.entered_s) and (
-                        best is None or entry > best[0]
-                    ):
-                        best = (entry, q)
-                    break
+                if level >= q.min_level_at(now - waiting[entry[2]].entered_s) and (
+                    best is None or entry > best[0]
+                ):
+                    best = (entry, q)
         if best is not None:
             call_id = best[0][2]
             self._reserve(self.calls[call_id], self.waiting[call_id], agent_id)
@@ -205,7 +224,7 @@ class Matching(EngineState):
         if w is None or call is None or w.entry is None:
             return
         q = self.queues[w.queue]
-        level = q.spec.min_proficiency_at(self.clock.monotonic() - w.entered_s)
+        level = q.min_level_at(self.clock.monotonic() - w.entered_s)
         exclude = next(iter(w.declined)) if len(w.declined) == 1 else None
         agent_id = self.selector.pick(
             self.index, q.spec.required_skill, level, preferred=w.preferred, exclude=exclude
@@ -220,7 +239,8 @@ class Matching(EngineState):
         self._unqueue(call.call_id)
         self.queues[w.queue].counters.overflowed += 1
         self._emit(
-            CallOverflowed(
+            partial(
+                CallOverflowed,
                 at_s=self.clock.monotonic(),
                 call_id=call.call_id,
                 from_queue=w.queue,
@@ -237,7 +257,7 @@ class Matching(EngineState):
     def next_timer_s(self) -> float | None:
         return self._timers[0][0] if self._timers else None
 
-    def run_due(self) -> list[DomainEvent]:
+    def run_due(self) -> EventBatch:
         """Fire every timer due at the clock's current time."""
         now = self.clock.monotonic()
         while self._timers and self._timers[0][0] <= now:
@@ -259,7 +279,9 @@ class Matching(EngineState):
             call = self.calls[subject]
             if kind == "reservation" and call.state is CallState.RINGING:
                 agent = self.index.agents[call.agent_id or ""]
-                self._emit(ReservationTimedOut(at_s=now, call_id=subject, agent_id=agent.agent_id))
+                self._emit(
+                    partial(ReservationTimedOut, at_s=now, call_id=subject, agent_id=agent.agent_id)
+                )
                 self.ledger.release(agent.agent_id, subject)
                 self._agent_event(agent, AgentEvent.TIMEOUT)
                 call.apply(CallEvent.TIMEOUT)

@@ -64,6 +64,16 @@ class SkillQueue:
         self.skill = spec.required_skill  # cached: read on every decision
         self.floor = spec.floor_proficiency
         self.aging_s = spec.aging_s
+        self._min_level = spec.min_proficiency
+        self._relax = spec.relax
+
+    def min_level_at(self, waited_s: float) -> int:
+        """``spec.min_proficiency_at`` from cached fields (read on every decision)."""
+        level = self._min_level
+        for after_s, relaxed in self._relax:
+            if waited_s >= after_s:
+                level = relaxed
+        return level
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -74,6 +84,16 @@ class SkillQueue:
     def push(self, key: float, seq: int, call_id: str) -> Entry:
         entry = (-key, -seq, call_id)
         insort(self._entries, entry)
+        return entry
+
+    def insertion_index(self, key: float, seq: int) -> int:
+        """Where an entry with this key goes; its position is ``len(self) − index + 1``."""
+        return bisect_left(self._entries, (-key, -seq, ""))
+
+    def insert_at(self, index: int, key: float, seq: int, call_id: str) -> Entry:
+        """``push`` at an ``insertion_index`` taken since the queue last changed."""
+        entry = (-key, -seq, call_id)
+        self._entries.insert(index, entry)
         return entry
 
     def push_head(self, seq: int, call_id: str, own_key: float) -> Entry:

@@ -253,7 +253,7 @@ class Simulation:
                 )
 
     # --- engine events ---
-    def _handle(self, events: list[DomainEvent]) -> None:
+    def _handle(self, events: Iterable[DomainEvent]) -> None:
         todo = list(events)
         while todo:
             ev = todo.pop(0)
