@@ -178,6 +178,8 @@ class RoutingEngine(Matching, EngineViews):
         q.counters.wait_sum_s += wait
         if wait <= q.spec.service_level_s:
             q.counters.answered_in_sl += 1
+        if w.model_wait_s is not None:  # it waited in this queue: teach its EWT
+            q.calibration.add(w.model_wait_s, now - w.queue_entered_s)
         self._emit(partial(CallAnswered, at_s=now, call_id=call_id, agent_id=agent_id, wait_s=wait))
         return self._drain()
 

@@ -102,3 +102,50 @@ class RecentStats:
             return 0.0
         span = max(now_s - self.arrivals[0], 1.0)
         return len(self.arrivals) / span
+
+
+class WaitCalibration:
+    """Recent actual waits of one queue against the model's estimates, to correct it.
+
+    The live estimate counts every logged-in agent with the skill as serving the queue
+    full time and ignores callers ahead who hang up: agents with several skills make it
+    too short, abandons ahead make it too long. Each answered call that waited in the
+    queue gives a pair (model estimate ``x`` when it queued, actual wait ``y``, seconds);
+    a least-squares line ``y ≈ a + b·x`` over them (old pairs fade, weight ``forget`` per
+    new pair: about the last ``1/(1 − forget)`` calls) corrects the next estimate. Until
+    the line rests on enough pairs it is blended with the raw model (``y = x``): weight
+    ``n / (n + prior_n)``.
+    """
+
+    __slots__ = ("forget", "n", "prior_n", "sx", "sxx", "sxy", "sy")
+
+    def __init__(self, forget: float = 0.99, prior_n: float = 30.0) -> None:
+        self.forget = forget
+        self.prior_n = prior_n
+        self.n = self.sx = self.sy = self.sxx = self.sxy = 0.0
+
+    def add(self, model_s: float, actual_s: float) -> None:
+        f = self.forget
+        self.n = self.n * f + 1.0
+        self.sx = self.sx * f + model_s
+        self.sy = self.sy * f + actual_s
+        self.sxx = self.sxx * f + model_s * model_s
+        self.sxy = self.sxy * f + model_s * actual_s
+
+    def line(self) -> tuple[float, float]:
+        """(a, b) of the fitted line; slope kept within 0.2..5, (0, 1) without data."""
+        n = self.n
+        if n <= 0.0:
+            return 0.0, 1.0
+        mx, my = self.sx / n, self.sy / n
+        var = self.sxx / n - mx * mx
+        b = (self.sxy / n - mx * my) / var if var > 1e-6 else 1.0
+        b = min(5.0, max(0.2, b))
+        return my - b * mx, b
+
+    def estimate(self, model_s: float) -> float:
+        if self.n <= 0.0 or model_s >= INFINITE_WAIT_S:
+            return model_s
+        a, b = self.line()
+        w = self.n / (self.n + self.prior_n)
+        return min(INFINITE_WAIT_S, max(0.0, w * (a + b * model_s) + (1.0 - w) * model_s))

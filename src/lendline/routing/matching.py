@@ -86,7 +86,8 @@ class Matching(EngineState):
         # 3. wait: maybe overflow at once when the wait is too long
         at = q.insertion_index(key, seq)  # one bisect for the position and the insert
         position = len(q) - at + 1
-        ewt = self.ewt(qname, position)
+        model = self._model_wait(q, position, now - entered)
+        ewt = q.calibration.estimate(model)
         spec = q.spec
         if (
             spec.overflow_ewt_s is not None
@@ -98,6 +99,7 @@ class Matching(EngineState):
             self._overflow(call, w)
             return
         w.entry = q.insert_at(at, key, seq, call.call_id)
+        w.model_wait_s = model
         if spec.callback_offer_ewt_s is not None and ewt > spec.callback_offer_ewt_s:
             call.context["callback_offered"] = True
         self._emit_queued(call, w, position, ewt)

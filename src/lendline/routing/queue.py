@@ -20,7 +20,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass
 
 from lendline.routing.config import QueueSpec
-from lendline.routing.ewt import RecentStats
+from lendline.routing.ewt import RecentStats, WaitCalibration
 
 Entry = tuple[float, int, str]
 
@@ -52,6 +52,7 @@ class SkillQueue:
         self.aging_s = spec.aging_s
         self._entries: list[Entry] = []
         self.stats = RecentStats(spec.default_aht_s)
+        self.calibration = WaitCalibration()  # corrects the live EWT from actual waits
         self.counters = QueueCounters()
 
     @property

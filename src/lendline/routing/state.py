@@ -100,6 +100,7 @@ class Waiting:
     token: int = 0  # unique over the engine; a timer whose token differs is stale
     hops: int = 0
     predicted_wait_s: float | None = None
+    model_wait_s: float | None = None  # uncorrected live EWT when it entered the queue
     declined: set[str] = field(default_factory=set)  # agents that declined it
 
 
@@ -207,12 +208,31 @@ class EngineState:
             )
         )
 
-    def ewt(self, queue: str, position: int) -> float:
-        """Estimated wait (s) of the call at 1-based ``position`` of ``queue``."""
+    def ewt(self, queue: str, position: int, waited_s: float = 0.0) -> float:
+        """Estimated wait (s) of the call at 1-based ``position`` of ``queue``, corrected
+        by the queue's recent actual waits (``WaitCalibration``)."""
         q = self.queues[queue]
+        return q.calibration.estimate(self._model_wait(q, position, waited_s))
+
+    def _model_wait(self, q: SkillQueue, position: int, waited_s: float) -> float:
+        """The live estimate (routing/ewt.py) from agents eligible now; free agents not yet
+        eligible take the call when a relaxation step lets them, if that comes sooner."""
         skill = q.skill
-        free = self.index.available_count(skill, q.floor)
-        return live_wait_s(position, free, self.index.serving_count(skill), q.stats.aht_s)
+        index = self.index
+        level = q.min_level_at(waited_s)
+        est = live_wait_s(
+            position, index.available_count(skill, level), index.serving_count(skill), q.stats.aht_s
+        )
+        for after_s, relaxed in q.spec.relax:
+            if (
+                after_s > waited_s
+                and relaxed < level
+                and after_s - waited_s < est
+                and index.available_count(skill, relaxed) >= position
+            ):
+                est = after_s - waited_s
+                break
+        return est
 
     def get_agent(self, agent_id: str) -> Agent:
         a = self.index.agents.get(agent_id)
