@@ -113,18 +113,20 @@ class WaitCalibration:
     queue gives a pair (model estimate ``x`` when it queued, actual wait ``y``, seconds);
     a least-squares line ``y ≈ a + b·x`` over them (old pairs fade, weight ``forget`` per
     new pair: about the last ``1/(1 − forget)`` calls) corrects the next estimate. Until
-    the line rests on enough pairs it is blended with the raw model (``y = x``): weight
-    ``n / (n + prior_n)``.
+    the queue has seen enough pairs the line is blended with the raw model (``y = x``):
+    weight ``seen / (seen + prior_n)``.
     """
 
-    __slots__ = ("forget", "n", "prior_n", "sx", "sxx", "sxy", "sy")
+    __slots__ = ("forget", "n", "prior_n", "seen", "sx", "sxx", "sxy", "sy")
 
     def __init__(self, forget: float = 0.99, prior_n: float = 30.0) -> None:
         self.forget = forget
         self.prior_n = prior_n
-        self.n = self.sx = self.sy = self.sxx = self.sxy = 0.0
+        self.n = self.sx = self.sy = self.sxx = self.sxy = 0.0  # faded sums
+        self.seen = 0  # pairs ever added
 
     def add(self, model_s: float, actual_s: float) -> None:
+        self.seen += 1
         f = self.forget
         self.n = self.n * f + 1.0
         self.sx = self.sx * f + model_s
@@ -147,5 +149,5 @@ class WaitCalibration:
         if self.n <= 0.0 or model_s >= INFINITE_WAIT_S:
             return model_s
         a, b = self.line()
-        w = self.n / (self.n + self.prior_n)
+        w = self.seen / (self.seen + self.prior_n)
         return min(INFINITE_WAIT_S, max(0.0, w * (a + b * model_s) + (1.0 - w) * model_s))
