@@ -117,13 +117,14 @@ class WaitCalibration:
     weight ``seen / (seen + prior_n)``.
     """
 
-    __slots__ = ("forget", "n", "prior_n", "seen", "sx", "sxx", "sxy", "sy")
+    __slots__ = ("a", "b", "forget", "n", "prior_n", "seen", "sx", "sxx", "sxy", "sy")
 
     def __init__(self, forget: float = 0.99, prior_n: float = 30.0) -> None:
         self.forget = forget
         self.prior_n = prior_n
         self.n = self.sx = self.sy = self.sxx = self.sxy = 0.0  # faded sums
         self.seen = 0  # pairs ever added
+        self.a, self.b = 0.0, 1.0  # the line, refitted on every pair (not per estimate)
 
     def add(self, model_s: float, actual_s: float) -> None:
         self.seen += 1
@@ -133,6 +134,7 @@ class WaitCalibration:
         self.sy = self.sy * f + actual_s
         self.sxx = self.sxx * f + model_s * model_s
         self.sxy = self.sxy * f + model_s * actual_s
+        self.a, self.b = self.line()
 
     def line(self) -> tuple[float, float]:
         """(a, b) of the fitted line; slope kept within 0.2..5, (0, 1) without data."""
@@ -146,8 +148,8 @@ class WaitCalibration:
         return my - b * mx, b
 
     def estimate(self, model_s: float) -> float:
-        if self.n <= 0.0 or model_s >= INFINITE_WAIT_S:
+        if self.seen == 0 or model_s >= INFINITE_WAIT_S:
             return model_s
-        a, b = self.line()
         w = self.seen / (self.seen + self.prior_n)
-        return min(INFINITE_WAIT_S, max(0.0, w * (a + b * model_s) + (1.0 - w) * model_s))
+        fitted = self.a + self.b * model_s
+        return min(INFINITE_WAIT_S, max(0.0, w * fitted + (1.0 - w) * model_s))
