@@ -100,3 +100,103 @@ async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: 
     tail = pcm[-8000 * 5 :]  # the last 5 s: bridged to the agent
     assert _rms(tail[:, 0]) > 300, "caller channel is silent"
     assert _rms(tail[:, 1]) > 300, f"agent channel is silent\n{out[-2000:]}"
+
+
+def _dominant_hz(x: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(x.astype(float) * np.hanning(len(x))))
+    return float(np.argmax(spectrum) * 8000 / len(x))
+
+
+async def test_warm_transfer_consults_then_joins_the_colleague(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        sip_enabled=True,
+        sip_port=0,
+        rtp_port_min=0,
+        rtp_port_max=0,
+        recordings_dir=tmp_path / "rec",
+    )
+    c = build_container(settings)
+    with c.db.session() as s:
+        s.add(SkillRow(name="general", description="综合服务"))
+        s.flush()
+        for agent_id, name in (("agent01", "李娜"), ("agent02", "周杰")):
+            row = AgentRow(agent_id=agent_id, name=name, sip_user=agent_id)
+            row.skills = [AgentSkillRow(skill="general", proficiency=6)]
+            s.add(row)
+    for agent_id in ("agent01", "agent02"):
+        c.services["sip_credentials"].set_password(agent_id, f"pw-{agent_id}")
+    await c.start()
+    server, center = c.services["sip_server"], c.services["call_center"]
+    registrar, controller = c.services["sip_registrar"], c.services["call_controller"]
+    phones = [
+        BaresipAgent(
+            tmp_path / agent_id,
+            agent_id,
+            f"pw-{agent_id}",
+            f"127.0.0.1:{server.port}",
+            tone_wav(tmp_path / f"{agent_id}.wav", 40.0, freq_hz=hz),
+        )
+        for agent_id, hz in (("agent01", 600.0), ("agent02", 1000.0))
+    ]
+    for p in phones:
+        await p.start()
+    try:
+        for _ in range(50):
+            now = c.clock.monotonic()
+            if registrar.lookup("agent01", now) and registrar.lookup("agent02", now):
+                break
+            await asyncio.sleep(0.1)
+        center.set_agent_state("agent01", AgentState.AVAILABLE)
+        caller = asyncio.create_task(
+            run_sipp(
+                server.port,
+                "call_talk_long.xml",
+                "95588",
+                "-mi",
+                "127.0.0.1",
+                "-mp",
+                str(free_udp_port()),
+                timeout_s=40,
+            )
+        )
+        leg = None
+        for _ in range(100):
+            leg = next(iter(controller.by_call.values()), None)
+            if leg is not None and leg.connected:
+                break
+            await asyncio.sleep(0.1)
+        assert leg is not None and leg.connected and leg.agent_id == "agent01"
+        await asyncio.sleep(3.0)  # caller and agent01 talk
+        center.set_agent_state("agent02", AgentState.AVAILABLE)
+        cons = await controller.transfers.consult(leg.call_id, "agent02")
+        assert cons.answered
+        await asyncio.sleep(1.5)  # the agents confer; the caller hears music
+        await controller.transfers.complete(leg.call_id)
+        for _ in range(50):
+            if leg.agent_id == "agent02":
+                break
+            await asyncio.sleep(0.1)
+        assert leg.agent_id == "agent02" and leg.connected
+        r = await caller
+        assert r.rc == 0, r.out
+        for _ in range(50):
+            if controller.finished:
+                break
+            await asyncio.sleep(0.1)
+        center.flush()
+        call = center.get_call(leg.call_id)
+        assert call.agent_id == "agent02" and call.state.value == "ended"
+    finally:
+        for p in phones:
+            await p.stop()
+        await c.stop()
+    (wav_path,) = (tmp_path / "rec").rglob("*.wav")
+    with wave.open(str(wav_path)) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)
+    heard = pcm[:, 1]
+    assert 560 <= _dominant_hz(heard[8000 * 1 : 8000 * 3]) <= 640  # agent01's 600 Hz
+    assert 960 <= _dominant_hz(heard[-8000 * 3 :]) <= 1040  # then agent02's 1000 Hz
