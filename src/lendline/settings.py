@@ -70,12 +70,19 @@ class Settings(BaseSettings):
 
     # --- dialogue ---
     nlu_model: str = Field("baseline", description="baseline | encoder | path to a trained model")
+    nlu_confidence_threshold: float = Field(
+        0.5, description="calibrated intent confidence below which the bot asks again"
+    )
     tts_engine: str = "espeak-ng"
     asr_engine: str = Field(
         "", description="empty = DTMF only; pocketsphinx | vosk | sherpa-onnx | funasr"
     )
     asr_model_path: Path | None = None
     funasr_url: str = ""
+    flows_dir: Path | None = Field(None, description="extra/override flow YAML files")
+    upload_link_base: str = Field(
+        "https://lendline.local/upload", description="base URL of the SMS document-upload link"
+    )
 
     # --- compliance ---
     master_key: str = Field("", description="base64 32-byte master key; empty = key file")
@@ -83,7 +90,15 @@ class Settings(BaseSettings):
     recordings_dir: Path | None = Field(None, description="default data_dir/recordings")
     retention_years: int = 5
     rate_cap_margin_pct: str = "2"
-    policy_file: Path | None = None
+    policy_file: Path | None = Field(None, description="default: policy/compliance.yaml")
+    vault_keys_dir: Path | None = Field(None, description="default data_dir/keys/vault")
+    vault_store: str = Field("local", description="local | s3 (S3-compatible object storage)")
+    vault_s3_endpoint: str = Field("", description="e.g. http://127.0.0.1:9000")
+    vault_s3_bucket: str = "lendline-recordings"
+    vault_s3_access_key: str = ""
+    vault_s3_secret_key: str = ""
+    vault_s3_region: str = "us-east-1"
+    face_verifier: str = Field("", description="empty = no face step; stub-for-tests in tests")
 
     # --- integration ---
     crm_url: str = Field("", description="empty = built-in tables")

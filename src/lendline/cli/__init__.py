@@ -31,8 +31,6 @@ CLI_MODULES = (*FEATURES, "nlu", "media", "analytics")
 core.register(app, bench_app, db_app)
 for _feature in CLI_MODULES:
     importlib.import_module(f"lendline.cli.{_feature}").register(app, bench_app)
-for _module in ("media",):  # CLI modules of parts that are not FEATURES of the container
-    importlib.import_module(f"lendline.cli.{_module}").register(app, bench_app)
 
 
 def main() -> None:

@@ -44,6 +44,10 @@ class AsrStream(Protocol):
 class AsrEngine(Protocol):
     name: str
 
+    def supports(self, lang: str) -> bool:
+        """Whether this engine (with its model) can recognise ``lang`` (zh, en …)."""
+        ...
+
     def open_stream(self, *, lang: str = "zh", phrases: Sequence[str] = ()) -> AsrStream:
         """A new utterance; ``phrases`` (if the engine supports it) constrains the vocabulary."""
         ...

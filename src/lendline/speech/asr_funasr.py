@@ -16,7 +16,7 @@ from typing import Any
 from lendline.errors import UpstreamError
 from lendline.speech.asr import AsrResult
 from lendline.telephony.rtp.g711 import Int16Array
-from lendline.telephony.rtp.resample import resample
+from lendline.telephony.rtp.resample import StreamUpsampler
 
 _FINAL_MODES = ("offline", "2pass-offline")
 
@@ -24,6 +24,7 @@ _FINAL_MODES = ("offline", "2pass-offline")
 class _FunAsrStream:
     def __init__(self, url: str, timeout_s: float, phrases: Sequence[str]) -> None:
         self._url = url
+        self._up = StreamUpsampler(2)
         self._timeout_s = timeout_s
         self._phrases = list(phrases)
         self._ws: Any = None
@@ -65,7 +66,7 @@ class _FunAsrStream:
 
     async def feed(self, pcm: Int16Array) -> AsrResult | None:
         ws = await self._connect()
-        await ws.send(resample(pcm, 8000, 16000).astype("<i2").tobytes())
+        await ws.send(self._up.process(pcm).astype("<i2").tobytes())
         latest: AsrResult | None = None
         while not self._messages.empty():
             msg = self._messages.get_nowait()
@@ -98,6 +99,9 @@ class FunAsrClient:
     def __init__(self, url: str, *, timeout_s: float = 5.0) -> None:
         self.url = url
         self.timeout_s = timeout_s
+
+    def supports(self, lang: str) -> bool:
+        return True  # the server's model decides; FunASR models are zh / zh-en
 
     def open_stream(self, *, lang: str = "zh", phrases: Sequence[str] = ()) -> _FunAsrStream:
         return _FunAsrStream(self.url, self.timeout_s, phrases)

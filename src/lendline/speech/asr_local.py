@@ -15,7 +15,7 @@ import numpy as np
 from lendline.errors import ConfigError
 from lendline.speech.asr import AsrResult
 from lendline.telephony.rtp.g711 import Int16Array
-from lendline.telephony.rtp.resample import resample
+from lendline.telephony.rtp.resample import StreamUpsampler
 
 
 def _import(name: str) -> Any:
@@ -53,6 +53,9 @@ class VoskAsr:
         self._vosk = vosk
         self._model = vosk.Model(str(model_path))
 
+    def supports(self, lang: str) -> bool:
+        return True  # the model the user supplied decides the language
+
     def open_stream(self, *, lang: str = "zh", phrases: Sequence[str] = ()) -> _VoskStream:
         args = [self._model, 8000.0]
         if phrases:
@@ -63,6 +66,7 @@ class VoskAsr:
 class _SherpaStream:
     def __init__(self, recognizer: Any) -> None:
         self._r = recognizer
+        self._up = StreamUpsampler(2)
         self._s = recognizer.create_stream()
 
     def _text(self) -> str:
@@ -72,7 +76,7 @@ class _SherpaStream:
         return str(result if isinstance(result, str) else getattr(result, "text", ""))
 
     async def feed(self, pcm: Int16Array) -> AsrResult | None:
-        samples = resample(pcm, 8000, 16000).astype(np.float32) / 32768.0
+        samples = self._up.process(pcm).astype(np.float32) / 32768.0
         self._s.accept_waveform(16000, samples)
         text = self._text()
         return AsrResult(text, final=False) if text else None
@@ -108,6 +112,9 @@ class SherpaOnnxAsr:
             sample_rate=16000,
             feature_dim=80,
         )
+
+    def supports(self, lang: str) -> bool:
+        return True  # the model the user supplied decides the language
 
     def open_stream(self, *, lang: str = "zh", phrases: Sequence[str] = ()) -> _SherpaStream:
         return _SherpaStream(self._recognizer)

@@ -1,41 +1,71 @@
 """pocketsphinx adapter: the en-US model bundled with the PyPI wheel, nothing downloaded.
 
-Telephone audio (8 kHz) is brought up to the model's 16 kHz. With ``phrases`` the search is
-a JSGF grammar over those phrases (or any run of them), which is how a menu ("yes", "agent",
-digits) is recognised reliably; without, the bundled general language model is used.
+Telephone audio (8 kHz) is brought up to the model's 16 kHz (a streaming upsampler, so
+20 ms frames join without clicks). With ``phrases`` the search is a JSGF grammar: one of
+the phrases, or a run of the digit words among them — how a menu ("yes", "agent", digits)
+is recognised reliably; without phrases the bundled general language model is used.
+
+The model's default cepstral-mean start (``cmninit`` 40,3,-1) is for wideband microphones;
+upsampled G.711 speech has a very different mean and live CMN needs several utterances to
+get there, so a fresh decoder misreads its first caller. ``TELEPHONE_CMNINIT`` is the mean
+measured on real G.711 speech (SIPp's ``g711a.pcap`` decoded with this model).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from lendline.errors import ConfigError
 from lendline.speech.asr import AsrResult
 from lendline.telephony.rtp.g711 import Int16Array
-from lendline.telephony.rtp.resample import resample
+from lendline.telephony.rtp.resample import StreamUpsampler
+
+TELEPHONE_CMNINIT = "45.57,38.71,-41.10,29.04,-12.74,-8.46,6.55,-21.16,14.09,-8.70,2.87,7.35,-9.06"
+_DIGIT_WORDS = {
+    "zero",
+    "oh",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+}
 
 
 def jsgf_for(phrases: Sequence[str]) -> str:
-    """A grammar accepting one or more of ``phrases`` (words lower-cased, punctuation dropped)."""
-    alts = sorted({re.sub(r"[^a-z' ]", "", p.lower()).strip() for p in phrases} - {""})
-    if not alts:
+    """A grammar accepting one of ``phrases``, or a string of the digit words among them.
+
+    Menu words and digits are not mixed in one utterance: a caller says "agent" or
+    "one two three", and forbidding "loan two" removes most insertions.
+    """
+    clean = {re.sub(r"[^a-z' ]", "", p.lower()).strip() for p in phrases} - {""}
+    if not clean:
         raise ConfigError("no usable phrases for the grammar", code="asr_grammar_empty")
-    return (
-        "#JSGF V1.0;\ngrammar menu;\npublic <utt> = <item>+;\n<item> = " + " | ".join(alts) + ";\n"
-    )
+    digits = sorted(clean & _DIGIT_WORDS)
+    words = sorted(clean - _DIGIT_WORDS)
+    alts = [*words, "<digit>+"] if digits else words
+    grammar = "#JSGF V1.0;\ngrammar menu;\npublic <utt> = " + " | ".join(alts) + ";\n"
+    if digits:
+        grammar += "<digit> = " + " | ".join(digits) + ";\n"
+    return grammar
 
 
 class _Stream:
-    def __init__(self, decoder: Any, release: Any) -> None:
+    def __init__(self, decoder: Any, release: Callable[[Any], None]) -> None:
         self._d = decoder
+        self._up = StreamUpsampler(2)
         self._release = release
         self._d.start_utt()
 
     async def feed(self, pcm: Int16Array) -> AsrResult | None:
-        self._d.process_raw(resample(pcm, 8000, 16000).tobytes(), False, False)
+        self._d.process_raw(self._up.process(pcm).tobytes(), False, False)
         hyp = self._d.hyp()
         return AsrResult(hyp.hypstr, final=False) if hyp and hyp.hypstr else None
 
@@ -68,7 +98,11 @@ class PocketsphinxAsr:
         free = self._free.setdefault(phrases, [])
         if free:
             return free.pop()
-        kwargs: dict[str, Any] = {"samprate": 16000, "loglevel": "FATAL"}
+        kwargs: dict[str, Any] = {
+            "samprate": 16000,
+            "loglevel": "FATAL",
+            "cmninit": TELEPHONE_CMNINIT,
+        }
         if self._model_path is not None:
             kwargs["hmm"] = str(self._model_path)
         decoder = self._ps.Decoder(**kwargs)
@@ -77,8 +111,11 @@ class PocketsphinxAsr:
             decoder.activate_search("menu")
         return decoder
 
+    def supports(self, lang: str) -> bool:
+        return lang.lower().startswith("en")
+
     def open_stream(self, *, lang: str = "en", phrases: Sequence[str] = ()) -> _Stream:
-        if not lang.lower().startswith("en"):
+        if not self.supports(lang):
             raise ConfigError("the bundled pocketsphinx model is English only", code="asr_lang")
         key = tuple(phrases)
         return _Stream(self._decoder(key), self._free.setdefault(key, []).append)

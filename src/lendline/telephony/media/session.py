@@ -85,6 +85,7 @@ class MediaSession:
         self.stream: RtpStream | None = None
         self.relay_dtmf = True
         self._listeners: list[Callable[[MediaEvent], None]] = []
+        self._audio_taps: list[Callable[[Int16Array], None]] = []
         self._digits: deque[str] = deque(maxlen=64)
         self._digit_arrived = asyncio.Event()
         self._playback: _Playback | None = None
@@ -188,6 +189,14 @@ class MediaSession:
         """Call ``listener`` (synchronously, on the event loop) for every event."""
         self._listeners.append(listener)
 
+    def add_audio_tap(self, tap: Callable[[Int16Array], None]) -> None:
+        """Call ``tap`` with each 20 ms of received audio (8 kHz int16), e.g. for ASR."""
+        self._audio_taps.append(tap)
+
+    def remove_audio_tap(self, tap: Callable[[Int16Array], None]) -> None:
+        if tap in self._audio_taps:
+            self._audio_taps.remove(tap)
+
     def _emit(self, event: MediaEvent) -> None:
         for fn in list(self._listeners):
             try:
@@ -223,6 +232,9 @@ class MediaSession:
         if self.stream is None:
             return
         self._rx = self.stream.playout()
+        if self._rx is not None:
+            for tap in self._audio_taps:
+                tap(self._rx)
         if (
             not self._timed_out
             and self._last_rx_s is not None
@@ -307,11 +319,16 @@ class MediaSession:
         self._hold = None
 
     # ---- DTMF ----------------------------------------------------------------------
-    def send_dtmf(self, digits: str) -> None:
-        """Send key presses to the peer as RFC 4733 events."""
+    def send_dtmf(self, digits: str, *, duration_ms: int = 160) -> None:
+        """Send key presses to the peer as RFC 4733 events (``duration_ms`` each)."""
         if self.stream is None:
             raise Conflict("media session is not connected", code="media_not_connected")
-        self.stream.send_dtmf(digits)
+        self.stream.send_dtmf(digits, duration_ms=duration_ms)
+
+    @property
+    def pending_digits(self) -> str:
+        """Keys pressed but not yet collected (type-ahead)."""
+        return "".join(self._digits)
 
     def flush_digits(self) -> str:
         """Discard (and return) keys pressed but not yet collected."""

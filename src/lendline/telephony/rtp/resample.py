@@ -47,3 +47,26 @@ def stereo_interleave(left: Int16Array, right: Int16Array) -> bytes:
     frame[: len(left), 0] = left
     frame[: len(right), 1] = right
     return frame.tobytes()
+
+
+class StreamUpsampler:
+    """Streaming integer-factor upsampler (8 kHz → 16 kHz for ASR engines).
+
+    Zero-stuffs each chunk and runs one FIR low-pass whose state carries across chunks, so
+    20 ms frames come out seamless (resampling each frame alone would click every 20 ms).
+    Adds a constant delay of ``(taps - 1) / 2`` output samples.
+    """
+
+    def __init__(self, factor: int = 2, taps: int = 63) -> None:
+        self.factor = factor
+        self._h = _lowpass(0.5 / factor * 0.9, taps) * factor
+        self._state = np.zeros(taps - 1)
+
+    def process(self, chunk: Int16Array) -> Int16Array:
+        z = np.zeros(len(chunk) * self.factor)
+        z[:: self.factor] = chunk
+        buf = np.concatenate([self._state, z])
+        y = np.convolve(buf, self._h, mode="valid")
+        self._state = buf[len(buf) - len(self._state) :]
+        out: Int16Array = np.clip(np.round(y), -32768, 32767).astype(np.int16)
+        return out
