@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,6 +26,20 @@ pytestmark = [
     pytest.mark.baresip,
     pytest.mark.skipif(not HAVE_BARESIP, reason="baresip not installed"),
 ]
+
+
+def recorded_pcm(container: Any, recording_id: str, rec_dir: Path) -> np.ndarray:
+    """The call's recording as (frames, 2) int16: from the vault when one is wired (sealed
+    chunks, read back authenticated), else from the WAV sink's file."""
+    sink = container.services.get("recording_sink")
+    if sink is not None and hasattr(sink, "pcm_chunks"):
+        data = b"".join(sink.pcm_chunks(recording_id))
+    else:
+        (wav_path,) = rec_dir.rglob("*.wav")
+        with wave.open(str(wav_path)) as w:
+            assert (w.getnchannels(), w.getframerate()) == (2, 8000)
+            data = w.readframes(w.getnframes())
+    return np.frombuffer(data, dtype=np.int16).reshape(-1, 2)
 
 
 def _rms(x: np.ndarray) -> float:
@@ -88,13 +103,11 @@ async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: 
         center.flush()
         call = center.get_call(leg.call_id)
         assert call.state.value == "ended" and call.agent_id == "agent01"
+        assert call.context.get("recording_id") == leg.recording_id
+        pcm = recorded_pcm(c, leg.recording_id, tmp_path / "rec")
     finally:
         out = await agent.stop()
         await c.stop()
-    (wav_path,) = (tmp_path / "rec").rglob("*.wav")
-    with wave.open(str(wav_path)) as w:
-        assert (w.getnchannels(), w.getframerate()) == (2, 8000)
-        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)
     duration_s = len(pcm) / 8000
     assert 7.0 <= duration_s <= 12.0, duration_s  # ACK → BYE is 9 s in the scenario
     tail = pcm[-8000 * 5 :]  # the last 5 s: bridged to the agent
@@ -190,13 +203,11 @@ async def test_warm_transfer_consults_then_joins_the_colleague(
         center.flush()
         call = center.get_call(leg.call_id)
         assert call.agent_id == "agent02" and call.state.value == "ended"
+        pcm = recorded_pcm(c, leg.recording_id, tmp_path / "rec")
     finally:
         for p in phones:
             await p.stop()
         await c.stop()
-    (wav_path,) = (tmp_path / "rec").rglob("*.wav")
-    with wave.open(str(wav_path)) as w:
-        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)
     heard = pcm[:, 1]
     assert 560 <= _dominant_hz(heard[8000 * 1 : 8000 * 3]) <= 640  # agent01's 600 Hz
     assert 960 <= _dominant_hz(heard[-8000 * 3 :]) <= 1040  # then agent02's 1000 Hz
