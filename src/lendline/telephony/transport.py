@@ -155,10 +155,7 @@ class SipTransport:
     def pump(self) -> None:
         """Deliver events, send what is queued, re-arm the timer. Call after acting on the node."""
         node = self.node
-        for _ in range(1000):  # handlers may act on the node, producing more events
-            ev = node.next_event()
-            if ev is None:
-                break
+        while (ev := node.next_event()) is not None:  # handlers may queue more events
             if isinstance(ev, MessageRejected):
                 SIP_REJECTED.labels("answered" if ev.status else "dropped").inc()
                 log.info(
