@@ -26,7 +26,7 @@ from lendline.domain.events import AgentReserved, DomainEvent, ReservationTimedO
 from lendline.domain.recording import RecordingMeta, RecordingSink
 from lendline.errors import LendlineError, RemoteProtocolError
 from lendline.telephony.ivr_runner import PromptCache, StatusLookup, run_ivr
-from lendline.telephony.media import MediaScheduler, MediaSession, PcmSource
+from lendline.telephony.media import DtmfReceived, MediaScheduler, MediaSession, PcmSource
 from lendline.telephony.media.announce import format_wait_announcement
 from lendline.telephony.media.hold import hold_with_announcements
 from lendline.telephony.sip.events import (
@@ -50,6 +50,11 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 DEFAULT_QUEUE = "general"
+CALLBACK_OFFER = {"zh": "。如需稍后回电，请按1。", "en": " To be called back instead, press 1."}
+CALLBACK_OK = {
+    "zh": "好的，我们会尽快给您回电，再见。",
+    "en": "We will call you back soon. Goodbye.",
+}
 
 
 @dataclass(eq=False)
@@ -71,6 +76,8 @@ class CallLeg:
     recording_id: str | None = None
     connected: bool = False
     ivr_keys: tuple[str, ...] = ()
+    callback_listener: bool = False
+    callback: bool = False  # the caller asked to be called back
 
 
 @dataclass
@@ -81,6 +88,7 @@ class MediaConfig:
     port_max: int = 0
     lang: str = "zh"
     announce_every_s: float = 30.0
+    callback_offer_ewt_s: float = 120.0  # offer "press 1 for a call back" above this wait
 
 
 class CallController:
@@ -249,14 +257,48 @@ class CallController:
                     context={"ivr_choices": list(out.choices), "ivr_reason": out.reason},
                 )
         if not leg.connected and not leg.ended.is_set():
-            leg.hold_task = asyncio.create_task(
-                hold_with_announcements(
-                    leg.media,
-                    lambda: self._announcement(leg),
-                    interval_s=self.media.announce_every_s,
-                    first_after_s=1.0,
-                )
+            self.start_hold(leg)
+
+    def start_hold(self, leg: CallLeg) -> None:
+        """Music, wait announcements, and the standing callback offer (key 1) while queued."""
+        assert leg.media is not None
+        leg.hold_task = asyncio.create_task(
+            hold_with_announcements(
+                leg.media,
+                lambda: self._announcement(leg),
+                interval_s=self.media.announce_every_s,
+                first_after_s=1.0,
             )
+        )
+        if not leg.callback_listener:
+            leg.callback_listener = True
+            leg.media.subscribe(lambda ev: self._on_media(leg, ev))
+
+    def _on_media(self, leg: CallLeg, ev: object) -> None:
+        hold = leg.hold_task
+        waiting = hold is not None and not hold.done() and not leg.connected
+        if isinstance(ev, DtmfReceived) and ev.digit == "1" and waiting and self.center:
+            assert hold is not None
+            hold.cancel()
+            self._spawn(self._callback(leg))
+
+    async def _callback(self, leg: CallLeg) -> None:
+        """The caller chose a call back: routing keeps its place, we say so and hang up."""
+        assert self.center is not None and leg.media is not None
+        try:
+            await asyncio.to_thread(
+                self.center.request_callback, leg.call_id, _number(leg.sip.caller) or None
+            )
+        except LendlineError as exc:
+            log.info("callback_refused", call_id=leg.call_id, detail=exc.detail)
+            self.start_hold(leg)
+            return
+        leg.callback = True
+        text = CALLBACK_OK.get(self.media.lang, CALLBACK_OK["zh"])
+        leg.media.stop_hold()
+        await leg.media.play(PcmSource(await self.prompts.audio(text, self.media.lang)))
+        if not leg.ended.is_set():
+            self._ua_hangup(leg.sip, "callback requested")
 
     async def _announcement(self, leg: CallLeg) -> PcmSource | None:
         if self.center is None or leg.connected:
@@ -266,6 +308,8 @@ class CallController:
         except LendlineError:
             return None
         text = format_wait_announcement(position, ewt, self.media.lang)
+        if ewt >= self.media.callback_offer_ewt_s:
+            text += CALLBACK_OFFER.get(self.media.lang, CALLBACK_OFFER["zh"])
         return PcmSource(await self.prompts.audio(text, self.media.lang))
 
     def _start_recording(self, leg: CallLeg) -> None:
@@ -462,14 +506,7 @@ class CallController:
             await leg.agent_media.close()
             leg.agent_media = None
         if leg.media is not None:
-            leg.hold_task = asyncio.create_task(
-                hold_with_announcements(
-                    leg.media,
-                    lambda: self._announcement(leg),
-                    interval_s=self.media.announce_every_s,
-                    first_after_s=1.0,
-                )
-            )
+            self.start_hold(leg)
 
     # ------------------------------------------------------------------ helpers
     def _connect(self, media: MediaSession, call: InviteSession) -> None:

@@ -41,10 +41,11 @@ def wire(container: Container) -> None:
     registrar = Registrar(credentials, DigestChallenger(settings.sip_domain, algorithms=algorithms))
     scheduler = MediaScheduler(clock=clock)
     tts = None
-    try:
-        tts = EspeakTts(settings.data_dir / "tts-cache")
-    except Exception as exc:  # espeak-ng missing: prompts become beeps, calls still work
-        log.warning("tts_unavailable", error=str(exc))
+    if settings.tts_engine == "espeak-ng":
+        try:
+            tts = EspeakTts(settings.data_dir / "tts-cache")
+        except Exception as exc:  # espeak-ng missing: prompts become beeps, calls still work
+            log.warning("tts_unavailable", error=str(exc))
 
     def sip_user_of(agent_id: str) -> str | None:
         with container.db.session() as s:

@@ -235,9 +235,7 @@ class Endpoint:
         # RFC 2543 peers: match on the request's identity (RFC 3261 §17.2.3)
         return (request.call_id, request.from_tag, request.cseq[0], str(via), method)
 
-    def _on_request(
-        self, req: Request, source: Address, transport: str, raw: bytes = b""
-    ) -> None:
+    def _on_request(self, req: Request, source: Address, transport: str, raw: bytes = b"") -> None:
         method = req.method
         if method == "ACK":
             tx = self.transactions.get(self._server_key(req, "INVITE"))
