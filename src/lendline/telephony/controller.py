@@ -13,22 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
-from lendline.calls.api import CallCenter
-from lendline.clock import Clock
 from lendline.domain.call import CallState
-from lendline.domain.events import AgentReserved, DomainEvent, ReservationTimedOut
-from lendline.domain.recording import RecordingMeta, RecordingSink
+from lendline.domain.recording import RecordingMeta
 from lendline.errors import LendlineError, RemoteProtocolError
-from lendline.telephony.ivr_runner import PromptCache, StatusLookup, run_ivr
-from lendline.telephony.media import DtmfReceived, MediaScheduler, MediaSession, PcmSource
-from lendline.telephony.media.announce import format_wait_announcement
-from lendline.telephony.media.hold import hold_with_announcements
+from lendline.telephony.agent_legs import AgentLegs
+from lendline.telephony.call_leg import (
+    DEFAULT_QUEUE,
+    CallLeg,
+    MediaConfig,
+    _mask,
+    _number,
+)
+from lendline.telephony.ivr_runner import run_ivr
+from lendline.telephony.media import MediaSession, PcmSource
+from lendline.telephony.queue_wait import QueueWait
 from lendline.telephony.sip.events import (
     CallAnswered,
     CallConfirmed,
@@ -39,102 +41,15 @@ from lendline.telephony.sip.events import (
     IncomingCall,
     TransferRequested,
 )
-from lendline.telephony.sip.registrar import Registrar
-from lendline.telephony.sip.session import InviteSession, SessionState
-from lendline.telephony.sip.uri import parse_uri
-from lendline.telephony.transfer import WarmTransfers
-
-if TYPE_CHECKING:
-    from lendline.bus import InProcessBus
-    from lendline.telephony.server import SipServer
+from lendline.telephony.sip.session import SessionState
 
 log = structlog.get_logger(__name__)
-DEFAULT_QUEUE = "general"
-CALLBACK_OFFER = {"zh": "。如需稍后回电，请按1。", "en": " To be called back instead, press 1."}
-CALLBACK_OK = {
-    "zh": "好的，我们会尽快给您回电，再见。",
-    "en": "We will call you back soon. Goodbye.",
-}
+__all__ = ["CallController", "CallLeg", "MediaConfig"]
 
 
-@dataclass(eq=False)
-class CallLeg:
-    """One inbound call: the caller's SIP/media leg and, once offered, the agent's."""
+class CallController(AgentLegs, QueueWait):
+    """The ``CallHandler`` of the SIP server in production (see the module docstring)."""
 
-    sip: InviteSession
-    started_at: datetime
-    call_id: str = ""
-    media: MediaSession | None = None
-    confirmed: asyncio.Event = field(default_factory=asyncio.Event)
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
-    agent_id: str | None = None
-    agent_sip: InviteSession | None = None
-    agent_media: MediaSession | None = None
-    consult: Any = None  # a warm transfer in progress (telephony.transfer.Consultation)
-    hold_task: asyncio.Task[None] | None = None
-    ivr_task: asyncio.Task[Any] | None = None
-    recording_id: str | None = None
-    connected: bool = False
-    ivr_keys: tuple[str, ...] = ()
-    callback_listener: bool = False
-    callback: bool = False  # the caller asked to be called back
-
-
-@dataclass
-class MediaConfig:
-    bind_host: str = "127.0.0.1"
-    advertised_host: str = "127.0.0.1"
-    port_min: int = 0
-    port_max: int = 0
-    lang: str = "zh"
-    announce_every_s: float = 30.0
-    callback_offer_ewt_s: float = 120.0  # offer "press 1 for a call back" above this wait
-
-
-class CallController:
-    def __init__(
-        self,
-        *,
-        call_center: CallCenter | None,
-        bus: InProcessBus | None,
-        registrar: Registrar | None,
-        scheduler: MediaScheduler,
-        recordings: RecordingSink | None,
-        prompts: PromptCache,
-        status_lookup: StatusLookup,
-        agent_sip_user: Any,
-        clock: Clock,
-        media: MediaConfig | None = None,
-    ) -> None:
-        self.center = call_center
-        self.bus = bus
-        self.registrar = registrar
-        self.scheduler = scheduler
-        self.recordings = recordings
-        self.prompts = prompts
-        self.status_lookup = status_lookup
-        self.agent_sip_user = agent_sip_user  # agent_id -> SIP user (callable)
-        self.clock = clock
-        self.media = media or MediaConfig()
-        self.server: SipServer | None = None
-        self.legs: dict[str, CallLeg] = {}  # by caller InviteSession id
-        self.by_call: dict[str, CallLeg] = {}  # by CallCenter call id
-        self.by_agent_leg: dict[str, CallLeg] = {}  # by agent InviteSession id
-        self.by_consult_leg: dict[str, CallLeg] = {}  # warm transfer: the consulted phone
-        self.outcomes: dict[str, asyncio.Future[bool]] = {}  # our INVITEs: answered or not
-        self.tasks: set[asyncio.Task[Any]] = set()
-        self.finished: list[CallLeg] = []  # recent finished calls (tests, diagnostics)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._early: dict[str, AgentReserved] = {}  # reservations made before we knew the call
-        self.transfers = WarmTransfers(self)
-        if bus is not None:
-            bus.subscribe(self._on_bus, AgentReserved)
-            bus.subscribe(self._on_bus, ReservationTimedOut)
-
-    def attach(self, server: SipServer) -> None:
-        self.server = server
-
-    # ------------------------------------------------------------------ SIP events
     def on_event(self, ev: Event) -> None:
         self._loop = self._loop or asyncio.get_running_loop()
         if isinstance(ev, IncomingCall):
@@ -177,7 +92,6 @@ class CallController:
         elif isinstance(ev, TransferRequested):
             self._spawn(self._blind_transfer(leg, ev.target))
 
-    # ------------------------------------------------------------------ the caller's leg
     async def _inbound(self, leg: CallLeg) -> None:
         assert self.server is not None
         ua, call = self.server.ua, leg.sip
@@ -259,59 +173,6 @@ class CallController:
         if not leg.connected and not leg.ended.is_set():
             self.start_hold(leg)
 
-    def start_hold(self, leg: CallLeg) -> None:
-        """Music, wait announcements, and the standing callback offer (key 1) while queued."""
-        assert leg.media is not None
-        leg.hold_task = asyncio.create_task(
-            hold_with_announcements(
-                leg.media,
-                lambda: self._announcement(leg),
-                interval_s=self.media.announce_every_s,
-                first_after_s=1.0,
-            )
-        )
-        if not leg.callback_listener:
-            leg.callback_listener = True
-            leg.media.subscribe(lambda ev: self._on_media(leg, ev))
-
-    def _on_media(self, leg: CallLeg, ev: object) -> None:
-        hold = leg.hold_task
-        waiting = hold is not None and not hold.done() and not leg.connected
-        if isinstance(ev, DtmfReceived) and ev.digit == "1" and waiting and self.center:
-            assert hold is not None
-            hold.cancel()
-            self._spawn(self._callback(leg))
-
-    async def _callback(self, leg: CallLeg) -> None:
-        """The caller chose a call back: routing keeps its place, we say so and hang up."""
-        assert self.center is not None and leg.media is not None
-        try:
-            await asyncio.to_thread(
-                self.center.request_callback, leg.call_id, _number(leg.sip.caller) or None
-            )
-        except LendlineError as exc:
-            log.info("callback_refused", call_id=leg.call_id, detail=exc.detail)
-            self.start_hold(leg)
-            return
-        leg.callback = True
-        text = CALLBACK_OK.get(self.media.lang, CALLBACK_OK["zh"])
-        leg.media.stop_hold()
-        await leg.media.play(PcmSource(await self.prompts.audio(text, self.media.lang)))
-        if not leg.ended.is_set():
-            self._ua_hangup(leg.sip, "callback requested")
-
-    async def _announcement(self, leg: CallLeg) -> PcmSource | None:
-        if self.center is None or leg.connected:
-            return None
-        try:
-            position, ewt = self.center.position(leg.call_id)
-        except LendlineError:
-            return None
-        text = format_wait_announcement(position, ewt, self.media.lang)
-        if ewt >= self.media.callback_offer_ewt_s:
-            text += CALLBACK_OFFER.get(self.media.lang, CALLBACK_OFFER["zh"])
-        return PcmSource(await self.prompts.audio(text, self.media.lang))
-
     def _start_recording(self, leg: CallLeg) -> None:
         if self.recordings is None or leg.media is None:
             return
@@ -366,206 +227,9 @@ class CallController:
                 quality={"caller_rtp": stats} if stats else None,
             )
 
-    # ------------------------------------------------------------------ the agent's leg
-    def _on_bus(self, ev: DomainEvent) -> None:
-        """Bus handler; may run in an HTTP worker thread, so hop onto the SIP loop."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self._on_routing_event, ev)
-
-    def _on_routing_event(self, ev: DomainEvent) -> None:
-        if isinstance(ev, AgentReserved):
-            leg = self.by_call.get(ev.call_id)
-            if leg is None or not leg.confirmed.is_set():
-                self._early[ev.call_id] = ev  # offered once the caller's leg is up
-            elif not leg.ended.is_set():
-                self._spawn(self._offer(leg, ev))
-        elif isinstance(ev, ReservationTimedOut):
-            early = self._early.get(ev.call_id)
-            if early is not None and early.agent_id == ev.agent_id:
-                del self._early[ev.call_id]
-            leg = self.by_call.get(ev.call_id)
-            if leg is not None and leg.agent_sip is not None and not leg.connected:
-                self._ua_hangup(leg.agent_sip, "reservation timed out")
-
-    async def ring_agent(
-        self, agent_id: str, leg: CallLeg, headers: dict[str, str]
-    ) -> tuple[InviteSession, MediaSession] | None:
-        """INVITE ``agent_id``'s registered phone with a fresh media leg; None if none."""
-        assert self.server is not None
-        user = await asyncio.to_thread(self.agent_sip_user, agent_id)
-        bindings = (
-            self.registrar.lookup(user, self.clock.monotonic()) if (self.registrar and user) else []
-        )
-        if not bindings:
-            log.info("agent_phone_not_registered", agent_id=agent_id)
-            return None
-        binding = bindings[-1]
-        media = await MediaSession.open(
-            self.scheduler,
-            host=self.media.bind_host,
-            port_min=self.media.port_min,
-            port_max=self.media.port_max,
-            call_id=f"{leg.call_id}-{agent_id}",
-        )
-        out = self.server.ua.invite(
-            binding.contact,
-            binding.source,
-            transport=binding.transport,
-            rtp_host=self.media.advertised_host,
-            rtp_port=media.local_port,
-            from_user=_number(leg.sip.caller) or "lendline",
-            headers={"x-lendline-call-id": leg.call_id, **headers},
-        )
-        self._pump()
-        self.outcomes[out.id] = asyncio.get_running_loop().create_future()
-        return out, media
-
-    async def wait_answer(self, out: InviteSession, timeout_s: float) -> bool:
-        fut = self.outcomes.get(out.id)
-        if fut is None:
-            return False
-        try:
-            return await asyncio.wait_for(asyncio.shield(fut), timeout_s)
-        except TimeoutError:
-            return False
-
-    async def _offer(self, leg: CallLeg, ev: AgentReserved) -> None:
-        """INVITE the reserved agent's phone; accept/decline the reservation by the outcome."""
-        assert self.server is not None and self.center is not None
-        if self.transfers.takes_over(leg, ev):
-            return
-        rung = await self.ring_agent(ev.agent_id, leg, {"x-lendline-queue": ev.queue})
-        if rung is None:
-            await asyncio.to_thread(self._decline, leg.call_id, ev.agent_id)
-            return
-        out, agent_media = rung
-        leg.agent_id, leg.agent_sip, leg.agent_media = ev.agent_id, out, agent_media
-        self.by_agent_leg[out.id] = leg
-        answered = await self.wait_answer(out, ev.timeout_s + 1)
-        if not answered or leg.ended.is_set():
-            if out.state is not SessionState.TERMINATED:
-                self._ua_hangup(out, "not answered")
-            self.by_agent_leg.pop(out.id, None)
-            self.outcomes.pop(out.id, None)
-            leg.agent_sip, leg.agent_media = None, None
-            await agent_media.close()
-            if not leg.ended.is_set():
-                await asyncio.to_thread(self._decline, leg.call_id, ev.agent_id)
-            return
-        try:
-            await asyncio.to_thread(self.center.accept, leg.call_id, ev.agent_id)
-        except LendlineError as exc:  # the reservation lapsed meanwhile
-            log.info("accept_refused", call_id=leg.call_id, detail=exc.detail)
-            self._ua_hangup(out, "reservation lapsed")
-            return
-        self.connect_agent(leg, out, agent_media)
-
-    def connect_agent(self, leg: CallLeg, out: InviteSession, agent_media: MediaSession) -> None:
-        """Bridge the caller to an answered agent leg (stops hold music and the IVR)."""
-        leg.connected = True
-        if leg.hold_task is not None:
-            leg.hold_task.cancel()
-        if leg.ivr_task is not None and not leg.ivr_task.done():
-            leg.ivr_task.cancel()
-            if leg.media is not None:
-                leg.media.stop_playback()
-        self._connect(agent_media, out)
-        if leg.media is not None:
-            leg.media.stop_hold()
-            leg.media.bridge(agent_media)
-
-    def _decline(self, call_id: str, agent_id: str) -> None:
-        assert self.center is not None
-        try:
-            self.center.decline(call_id, agent_id)
-        except LendlineError as exc:
-            log.info("decline_refused", call_id=call_id, detail=exc.detail)
-
-    async def _blind_transfer(self, leg: CallLeg, target: str) -> None:
-        """The agent REFERs the caller to ``sip:<queue>@…``: back to that queue."""
-        assert self.center is not None
-        try:
-            queue = parse_uri(target).user or DEFAULT_QUEUE
-        except RemoteProtocolError:
-            queue = DEFAULT_QUEUE
-        if leg.media is not None and leg.agent_media is not None:
-            leg.media.unbridge()
-        try:
-            await asyncio.to_thread(self.center.transfer, leg.call_id, queue=queue)
-        except LendlineError as exc:
-            log.info("transfer_refused", call_id=leg.call_id, detail=exc.detail)
-            return
-        agent = leg.agent_sip
-        leg.connected, leg.agent_sip = False, None
-        if agent is not None and self.server is not None:
-            self.server.ua.notify_transfer(agent, 200, "OK")
-            self._ua_hangup(agent, "transferred")
-        if leg.agent_media is not None:
-            await leg.agent_media.close()
-            leg.agent_media = None
-        if leg.media is not None:
-            self.start_hold(leg)
-
-    # ------------------------------------------------------------------ helpers
-    def _connect(self, media: MediaSession, call: InviteSession) -> None:
-        audio = call.audio
-        if audio is None or media.closed:
-            return
-        media.connect(
-            audio.remote_host,
-            audio.remote_port,
-            payload_type=audio.payload_type,
-            dtmf_payload_type=audio.dtmf_payload_type,
-        )
-
-    def _reject(self, call: InviteSession, status: int, warning: str) -> None:
-        assert self.server is not None
-        if call.can("reject"):
-            self.server.ua.reject(call, status, warning=warning)
-            self._pump()
-        self.legs.pop(call.id, None)
-
-    def _ua_hangup(self, call: InviteSession, reason: str) -> None:
-        assert self.server is not None
-        self.server.ua.hangup(call, reason)
-        self._pump()
-
-    def pump(self) -> None:
-        self._pump()
-
-    def hangup(self, call: InviteSession, reason: str) -> None:
-        self._ua_hangup(call, reason)
-
-    def _pump(self) -> None:
-        if self.server is not None:
-            self.server.pump()
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("call_task_failed", error=repr(task.exception()))
-
     async def close(self) -> None:
         for leg in list(self.legs.values()):
             self._ua_hangup(leg.sip, "shutting down")
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-
-
-def _number(uri: str) -> str:
-    try:
-        return parse_uri(uri).user or ""
-    except RemoteProtocolError:
-        return ""
-
-
-def _mask(number: str) -> str:
-    return number[:3] + "****" + number[-4:] if len(number) >= 8 else number
