@@ -29,7 +29,16 @@ def tone_wav(path: Path, seconds: float, freq_hz: float = 600.0) -> Path:
 
 
 class BaresipAgent:
-    def __init__(self, workdir: Path, user: str, password: str, registrar: str, audio: Path):
+    def __init__(
+        self,
+        workdir: Path,
+        user: str,
+        password: str,
+        registrar: str,
+        audio: Path,
+        *,
+        answermode: str = "auto",
+    ) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ctrl_port = _free_tcp_port()
@@ -56,7 +65,7 @@ class BaresipAgent:
         )
         (self.dir / "accounts").write_text(
             f"<sip:{user}@{registrar};transport=udp>;auth_pass={password};"
-            "answermode=auto;regint=300\n"
+            f"answermode={answermode};regint=300\n"
         )
         (self.dir / "contacts").write_text("")
         self.proc: asyncio.subprocess.Process | None = None

@@ -211,3 +211,80 @@ async def test_warm_transfer_consults_then_joins_the_colleague(
     heard = pcm[:, 1]
     assert 560 <= _dominant_hz(heard[8000 * 1 : 8000 * 3]) <= 640  # agent01's 600 Hz
     assert 960 <= _dominant_hz(heard[-8000 * 3 :]) <= 1040  # then agent02's 1000 Hz
+
+
+async def test_unanswered_phone_returns_the_call_to_the_queue(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """The reserved agent's phone rings but nobody answers: at the reservation timeout the
+    INVITE is CANCELled and routing puts the call back in its queue (agent not ready)."""
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        sip_enabled=True,
+        sip_port=0,
+        rtp_port_min=0,
+        rtp_port_max=0,
+        reservation_timeout_s=2.0,
+        tts_engine="",
+    )
+    c = build_container(settings)
+    with c.db.session() as s:
+        s.add(SkillRow(name="general", description="综合服务"))
+        s.flush()
+        row = AgentRow(agent_id="agent01", name="李娜", sip_user="agent01")
+        row.skills = [AgentSkillRow(skill="general", proficiency=6)]
+        s.add(row)
+    c.services["sip_credentials"].set_password("agent01", "pw-agent01")
+    await c.start()
+    server, center = c.services["sip_server"], c.services["call_center"]
+    registrar, controller = c.services["sip_registrar"], c.services["call_controller"]
+    phone = BaresipAgent(
+        tmp_path / "baresip",
+        "agent01",
+        "pw-agent01",
+        f"127.0.0.1:{server.port}",
+        tone_wav(tmp_path / "agent.wav", 10.0),
+        answermode="manual",
+    )
+    await phone.start()
+    try:
+        for _ in range(50):
+            if registrar.lookup("agent01", c.clock.monotonic()):
+                break
+            await asyncio.sleep(0.1)
+        center.set_agent_state("agent01", AgentState.AVAILABLE)
+        caller = asyncio.create_task(
+            run_sipp(
+                server.port,
+                "call_talk_to_agent.xml",
+                "95588",
+                "-mi",
+                "127.0.0.1",
+                "-mp",
+                str(free_udp_port()),
+                timeout_s=30,
+            )
+        )
+        leg = None
+        for _ in range(50):
+            leg = next(iter(controller.by_call.values()), None)
+            if leg is not None and leg.agent_sip is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert leg is not None and leg.agent_sip is not None, "the agent's phone was not rung"
+        ringing = leg.agent_sip
+        for _ in range(60):
+            if ringing.state.value == "terminated":
+                break
+            await asyncio.sleep(0.1)
+        assert ringing.state.value == "terminated"  # CANCELled at the reservation timeout
+        assert not leg.connected
+        call = center.get_call(leg.call_id)
+        assert call.state.value == "queued" and call.agent_id is None
+        assert center.agent("agent01").state is AgentState.NOT_READY
+        r = await caller
+        assert r.rc == 0, r.out
+    finally:
+        await phone.stop()
+        await c.stop()
