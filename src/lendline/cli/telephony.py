@@ -50,6 +50,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         console.print(table)
         console.print(
             f"lendline sustained [bold]{result['sustained_cps']}[/] calls/s with zero failed "
-            f"calls and a call record per call; SIPp UAS {result['sipp_uas_sustained_cps']}; ratio {result['ratio']}; "
-            f"server {result['server']}"
+            f"calls and a call record per call; SIPp UAS {result['sipp_uas_sustained_cps']}; "
+            f"ratio {result['ratio']}; server {result['server']}"
         )
