@@ -211,9 +211,15 @@ def _serve(port: int, db_url: str) -> None:
         await stop.wait()
         await server.stop()
         writer.close()
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_s = usage.ru_utime + usage.ru_stime
         stats: dict[str, object] = {
             "records_written": writer.written,
             "records_failed": writer.failed,
+            "cpu_s": round(cpu_s, 2),
+            "cpu_us_per_call": round(cpu_s / max(handler.counters["answered"], 1) * 1e6),
         }
         stats |= handler.counters | server.ua.endpoint.counters
         states: dict[str, int] = {}
