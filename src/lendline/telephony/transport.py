@@ -29,6 +29,8 @@ SIP_REJECTED = Counter(
     "lendline_sip_messages_rejected", "malformed SIP messages (answered 400 or dropped)", ["action"]
 )
 SIP_ERRORS = Counter("lendline_sip_internal_errors", "exceptions caught in the SIP loop")
+_RX = {t: SIP_RX.labels(t) for t in ("udp", "tcp")}  # labelled children, looked up once
+_TX = {t: SIP_TX.labels(t) for t in ("udp", "tcp")}
 
 
 class SansIoNode(Protocol):
@@ -144,7 +146,7 @@ class SipTransport:
 
     # ------------------------------------------------------------------ the loop body
     def feed(self, data: bytes, source: Address, transport: str) -> None:
-        SIP_RX.labels(transport).inc()
+        _RX[transport].inc()
         try:
             self.node.receive(data, source, transport, self.clock.monotonic())
         except Exception:
@@ -171,7 +173,7 @@ class SipTransport:
 
     def _flush(self) -> None:
         for data, dest, transport in self.node.datagrams_to_send():
-            SIP_TX.labels(transport).inc()
+            _TX[transport].inc()
             if transport == "udp":
                 if self._udp is not None:
                     self._udp.sendto(data, dest)
