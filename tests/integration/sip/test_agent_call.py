@@ -14,7 +14,7 @@ import pytest
 
 from lendline.app import build_container
 from lendline.domain.agent import AgentState
-from lendline.store.models import AgentRow, AgentSkillRow, SkillRow
+from lendline.store.models import AgentRow, AgentSkillRow, CallRow, SkillRow
 from tests.conftest import make_settings
 
 from .baresip_agent import HAVE_BARESIP, BaresipAgent, tone_wav
@@ -104,6 +104,13 @@ async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: 
         call = center.get_call(leg.call_id)
         assert call.state.value == "ended" and call.agent_id == "agent01"
         assert call.context.get("recording_id") == leg.recording_id
+        rtp = call.context["quality"]["caller_rtp"]  # RTCP/RTP figures of the caller's leg
+        assert rtp["packets_received"] >= 200 and rtp["packets_sent"] > 300  # pcap: 236 packets
+        with c.db.session() as s:  # the call record in the database
+            row = s.get(CallRow, leg.call_id)
+            assert row is not None and row.agent_id == "agent01"
+            assert row.recording_id == leg.recording_id and row.quality["caller_rtp"]
+            assert row.answered_at is not None and row.ended_at is not None
         pcm = recorded_pcm(c, leg.recording_id, tmp_path / "rec")
     finally:
         out = await agent.stop()
