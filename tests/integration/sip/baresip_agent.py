@@ -89,6 +89,21 @@ class BaresipAgent:
         out, _ = await asyncio.wait_for(self.proc.communicate(), 10)
         return out.decode(errors="replace")
 
+    async def command(self, command: str, params: str = "") -> str:
+        """Send one ctrl_tcp command (netstring-framed JSON); the raw reply."""
+        import json
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.ctrl_port)
+        body = json.dumps({"command": command, "params": params, "token": "t1"}).encode()
+        writer.write(f"{len(body)}:".encode() + body + b",")
+        await writer.drain()
+        try:
+            reply = await asyncio.wait_for(reader.read(4096), 5)
+        except TimeoutError:
+            reply = b""
+        writer.close()
+        return reply.decode(errors="replace")
+
     def heard(self) -> list[Path]:
         """WAV files sndfile wrote (what the agent heard, and what it sent)."""
         return sorted(self.dir.glob("*.wav"))

@@ -295,3 +295,77 @@ async def test_unanswered_phone_returns_the_call_to_the_queue(
     finally:
         await phone.stop()
         await c.stop()
+
+
+async def test_agent_phone_blind_transfers_with_refer(tmp_path: Path, sqlite_url: str) -> None:
+    """baresip (agent01) REFERs the caller to sip:complaints@…: 202, the call goes back to
+    routing in that queue, the agent's leg ends and the agent is in wrap-up."""
+    settings = make_settings(
+        tmp_path,
+        sqlite_url,
+        sip_enabled=True,
+        sip_port=0,
+        rtp_port_min=0,
+        rtp_port_max=0,
+        tts_engine="",
+    )
+    c = build_container(settings)
+    with c.db.session() as s:
+        for skill in ("general", "complaints"):
+            s.add(SkillRow(name=skill, description=skill))
+        s.flush()
+        row = AgentRow(agent_id="agent01", name="李娜", sip_user="agent01")
+        row.skills = [AgentSkillRow(skill="general", proficiency=6)]
+        s.add(row)
+    c.services["sip_credentials"].set_password("agent01", "pw-agent01")
+    await c.start()
+    server, center = c.services["sip_server"], c.services["call_center"]
+    registrar, controller = c.services["sip_registrar"], c.services["call_controller"]
+    phone = BaresipAgent(
+        tmp_path / "baresip",
+        "agent01",
+        "pw-agent01",
+        f"127.0.0.1:{server.port}",
+        tone_wav(tmp_path / "agent.wav", 30.0),
+    )
+    await phone.start()
+    try:
+        for _ in range(50):
+            if registrar.lookup("agent01", c.clock.monotonic()):
+                break
+            await asyncio.sleep(0.1)
+        center.set_agent_state("agent01", AgentState.AVAILABLE)
+        caller = asyncio.create_task(
+            run_sipp(
+                server.port,
+                "call_talk_long.xml",
+                "95588",
+                "-mi",
+                "127.0.0.1",
+                "-mp",
+                str(free_udp_port()),
+                timeout_s=40,
+            )
+        )
+        leg = None
+        for _ in range(100):
+            leg = next(iter(controller.by_call.values()), None)
+            if leg is not None and leg.connected:
+                break
+            await asyncio.sleep(0.1)
+        assert leg is not None and leg.connected
+        await asyncio.sleep(1.0)
+        reply = await phone.command("transfer", f"sip:complaints@127.0.0.1:{server.port}")
+        for _ in range(50):
+            if not leg.connected:
+                break
+            await asyncio.sleep(0.1)
+        assert not leg.connected and leg.agent_sip is None, reply
+        call = center.get_call(leg.call_id)
+        assert call.state.value == "queued" and call.queue == "complaints"
+        assert center.agent("agent01").state is AgentState.WRAP_UP
+        r = await caller
+        assert r.rc == 0, r.out
+    finally:
+        await phone.stop()
+        await c.stop()
