@@ -17,11 +17,13 @@ import structlog
 
 from lendline.calls.api import CallCenter
 from lendline.clock import Clock
+from lendline.dialogue.service import ConversationService
 from lendline.domain.events import AgentReserved, DomainEvent, ReservationTimedOut
 from lendline.domain.recording import RecordingSink
 from lendline.errors import RemoteProtocolError
-from lendline.telephony.ivr_runner import PromptCache, StatusLookup
+from lendline.speech.asr import AsrEngine
 from lendline.telephony.media import MediaScheduler, MediaSession
+from lendline.telephony.prompts import PromptCache, StatusLookup
 from lendline.telephony.sip.registrar import Registrar
 from lendline.telephony.sip.session import InviteSession
 from lendline.telephony.sip.uri import parse_uri
@@ -59,7 +61,8 @@ class CallLeg:
     ivr_task: asyncio.Task[Any] | None = None
     recording_id: str | None = None
     connected: bool = False
-    ivr_keys: tuple[str, ...] = ()
+    ivr_choices: tuple[str, ...] = ()  # menu keys chosen, or the voicebot's states
+    customer_id: str | None = None
     callback_listener: bool = False
     callback: bool = False  # the caller asked to be called back
 
@@ -89,6 +92,9 @@ class ControllerBase:
         agent_sip_user: Any,
         clock: Clock,
         media: MediaConfig | None = None,
+        asr: AsrEngine | None = None,
+        dialogue: ConversationService | None = None,
+        language: str = "zh-CN",
     ) -> None:
         self.center = call_center
         self.bus = bus
@@ -100,6 +106,9 @@ class ControllerBase:
         self.agent_sip_user = agent_sip_user  # agent_id -> SIP user (callable)
         self.clock = clock
         self.media = media or MediaConfig()
+        self.asr = asr
+        self.dialogue = dialogue  # the voicebot's ConversationService (bot decisions)
+        self.language = language
         self.server: SipServer | None = None
         self.legs: dict[str, CallLeg] = {}  # by caller InviteSession id
         self.by_call: dict[str, CallLeg] = {}  # by CallCenter call id

@@ -28,8 +28,8 @@ from lendline.telephony.call_leg import (
     _mask,
     _number,
 )
-from lendline.telephony.ivr_runner import run_ivr
 from lendline.telephony.media import MediaSession, PcmSource
+from lendline.telephony.media.ivr_runner import run_ivr
 from lendline.telephony.queue_wait import QueueWait
 from lendline.telephony.sip.events import (
     CallAnswered,
@@ -42,6 +42,7 @@ from lendline.telephony.sip.events import (
     TransferRequested,
 )
 from lendline.telephony.sip.session import SessionState
+from lendline.telephony.voicebot import run_voicebot
 
 log = structlog.get_logger(__name__)
 __all__ = ["CallController", "CallLeg", "MediaConfig"]
@@ -113,7 +114,7 @@ class CallController(AgentLegs, QueueWait):
             self._reject(call, exc.status, exc.detail)
             await leg.media.close()
             return
-        decision_kind, known = "bot", False
+        decision_kind, target, known = "bot", "ivr", False
         if self.center is not None:
             try:
                 c = await asyncio.to_thread(
@@ -125,7 +126,9 @@ class CallController(AgentLegs, QueueWait):
                 leg.call_id = c.call_id
                 self.by_call[c.call_id] = leg
                 d = self.center.decision(c.call_id)
-                decision_kind, known = d.target_kind, c.customer_id is not None
+                decision_kind, target = d.target_kind, d.target
+                known = c.customer_id is not None
+                leg.customer_id = c.customer_id
                 log.info("call_routed", call_id=c.call_id, kind=d.target_kind, target=d.target)
             except LendlineError as exc:
                 log.warning("call_center_refused", detail=exc.detail)
@@ -145,17 +148,28 @@ class CallController(AgentLegs, QueueWait):
         early = self._early.pop(leg.call_id, None)
         if early is not None:
             self._spawn(self._offer(leg, early))
-        if decision_kind == "bot" or not known:
-            # the bot, or (unknown caller, already queued) self-service while waiting
+        if decision_kind == "bot" and target != "ivr" and self.dialogue is not None:
+            if not await self._voicebot(leg, target):
+                return
+        elif decision_kind == "bot" or not known:
+            # the IVR menu: a bot decision, or an unknown caller (already queued) meanwhile
             leg.ivr_task = asyncio.create_task(
-                run_ivr(leg.media, self.prompts, self.status_lookup, lang=self.media.lang)
+                run_ivr(
+                    leg.media,
+                    self.prompts.engine,
+                    self.status_lookup,
+                    lang=self.media.lang,
+                    asr=self.asr,
+                )
             )
             try:
                 out = await leg.ivr_task
             except asyncio.CancelledError:
                 return  # an agent answered meanwhile
-            leg.ivr_keys = out.keys
-            if out.kind != "transfer" or leg.ended.is_set() or leg.connected:
+            leg.ivr_choices = tuple(out.choices)
+            if out.transfer is None or leg.ended.is_set() or leg.connected:
+                if out.transfer is None and not leg.ended.is_set() and not leg.connected:
+                    self._ua_hangup(call, "menu finished")
                 return
             if self.center is None:
                 await leg.media.play(
@@ -168,10 +182,37 @@ class CallController(AgentLegs, QueueWait):
                     self.center.enqueue,
                     leg.call_id,
                     DEFAULT_QUEUE,
-                    context={"ivr_choices": list(out.choices), "ivr_reason": out.reason},
+                    context={
+                        "ivr_choices": list(out.choices),
+                        "ivr_reason": out.transfer.reason,
+                    },
                 )
         if not leg.connected and not leg.ended.is_set():
             self.start_hold(leg)
+
+    async def _voicebot(self, leg: CallLeg, flow: str) -> bool:
+        """Run the dialogue flow on the call; True when it handed the call to a queue."""
+        assert self.dialogue is not None and leg.media is not None
+        leg.ivr_task = asyncio.create_task(
+            run_voicebot(
+                leg.media,
+                self.prompts.engine,
+                self.dialogue,
+                call_id=leg.call_id,
+                customer_id=leg.customer_id,
+                flow=flow,
+                language=self.language,
+                asr=self.asr,
+            )
+        )
+        try:
+            out = await leg.ivr_task
+        except asyncio.CancelledError:
+            return False  # an agent answered meanwhile
+        leg.ivr_choices = tuple(out.states)
+        if out.hung_up and not leg.ended.is_set():
+            self._ua_hangup(leg.sip, "voicebot finished")
+        return out.transfer_queue is not None and not leg.ended.is_set()
 
     def _start_recording(self, leg: CallLeg) -> None:
         if self.recordings is None or leg.media is None:

@@ -103,6 +103,7 @@ class SipTransport:
         self.node = node
         self.host = host
         self.port = port
+        self.port_requested = port
         self.on_event = on_event
         self.clock = clock or SystemClock()
         self.want_tcp = tcp
@@ -114,6 +115,18 @@ class SipTransport:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
+        """Bind UDP, then TCP on the same port; with port 0, retry until a port is free for
+        both (the kernel picks the UDP port without looking at TCP)."""
+        for attempt in range(20):
+            try:
+                await self._bind()
+                return
+            except OSError:
+                if self.port_requested != 0 or attempt == 19:
+                    raise
+                self.port = 0
+
+    async def _bind(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         udp, _ = await loop.create_datagram_endpoint(
@@ -124,12 +137,17 @@ class SipTransport:
         sock = udp.get_extra_info("socket")
         if sock is not None:
             for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError):  # capped by net.core.*mem_max
                     sock.setsockopt(socket.SOL_SOCKET, opt, 4 * 1024 * 1024)
         if self.want_tcp:
-            self._server = await loop.create_server(
-                lambda: _Tcp(self), self.host, self.port, family=family, reuse_address=True
-            )
+            try:
+                self._server = await loop.create_server(
+                    lambda: _Tcp(self), self.host, self.port, family=family, reuse_address=True
+                )
+            except OSError:
+                udp.close()
+                self._udp = None
+                raise
         self._arm()
 
     async def stop(self) -> None:

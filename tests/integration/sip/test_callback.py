@@ -27,7 +27,7 @@ async def test_caller_on_hold_asks_for_a_call_back(tmp_path: Path, sqlite_url: s
         rtp_port_min=0,
         rtp_port_max=0,
         recordings_dir=tmp_path / "rec",
-        tts_engine="",  # prompts are short tones: the scenario's key timing stays exact
+        tts_engine="tone",  # prompts are short tones: the scenario's key timing stays exact
     )
     c = build_container(settings)
     with c.db.session() as s:
@@ -52,7 +52,7 @@ async def test_caller_on_hold_asks_for_a_call_back(tmp_path: Path, sqlite_url: s
                 break
             await asyncio.sleep(0.1)
         (leg,) = controller.finished
-        assert leg.callback and leg.ivr_keys == ("0",)
+        assert leg.callback and leg.ivr_choices == ("0",)
         center.flush()
         call = center.get_call(leg.call_id)
         assert call.end_reason is EndReason.CALLBACK
