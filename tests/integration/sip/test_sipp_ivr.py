@@ -16,8 +16,8 @@ import pytest
 
 from lendline.clock import SystemClock
 from lendline.telephony.controller import CallController, MediaConfig
-from lendline.telephony.prompts import PromptCache
 from lendline.telephony.media import MediaScheduler, WavRecordingSink
+from lendline.telephony.prompts import PromptCache
 from lendline.telephony.server import SipServer
 
 from .conftest import free_udp_port, needs_sipp, run_sipp
