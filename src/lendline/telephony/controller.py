@@ -193,6 +193,8 @@ class CallController(AgentLegs, QueueWait):
     async def _voicebot(self, leg: CallLeg, flow: str) -> bool:
         """Run the dialogue flow on the call; True when it handed the call to a queue."""
         assert self.dialogue is not None and leg.media is not None
+        known_flows = getattr(getattr(self.dialogue, "engine", None), "flows", {})
+        flow_name = flow if flow in known_flows and flow != "main" else None  # None: greet
         leg.ivr_task = asyncio.create_task(
             run_voicebot(
                 leg.media,
@@ -200,7 +202,7 @@ class CallController(AgentLegs, QueueWait):
                 self.dialogue,
                 call_id=leg.call_id,
                 customer_id=leg.customer_id,
-                flow=flow,
+                flow=flow_name,
                 language=self.language,
                 asr=self.asr,
             )
@@ -209,6 +211,9 @@ class CallController(AgentLegs, QueueWait):
             out = await leg.ivr_task
         except asyncio.CancelledError:
             return False  # an agent answered meanwhile
+        except LendlineError as exc:  # the dialogue refused: the caller waits for a person
+            log.warning("voicebot_failed", call_id=leg.call_id, detail=exc.detail)
+            return True
         leg.ivr_choices = tuple(out.states)
         if out.hung_up and not leg.ended.is_set():
             self._ua_hangup(leg.sip, "voicebot finished")
@@ -229,9 +234,8 @@ class CallController(AgentLegs, QueueWait):
 
     async def _finish(self, leg: CallLeg, by: str) -> None:
         self._early.pop(leg.call_id, None)
-        for task in (leg.hold_task, leg.ivr_task):
-            if task is not None:
-                task.cancel()
+        if leg.hold_task is not None:
+            leg.hold_task.cancel()
         if leg.agent_sip is not None and leg.agent_sip.state is not SessionState.TERMINATED:
             self._ua_hangup(leg.agent_sip, "caller hung up")
         stats = None
@@ -241,6 +245,11 @@ class CallController(AgentLegs, QueueWait):
                 leg.recording_id = info.recording_id
             final = await leg.media.close()
             stats = final.as_dict() if final is not None else None
+        if leg.ivr_task is not None:  # the menu / voicebot ends on the closed leg by itself
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, LendlineError):
+                await asyncio.wait_for(asyncio.shield(leg.ivr_task), 2.0)
+            leg.ivr_task.cancel()
+            await asyncio.sleep(0)  # let the caller's task record what the menu/bot did
         if leg.agent_media is not None:
             await leg.agent_media.close()
         if leg.consult is not None:
