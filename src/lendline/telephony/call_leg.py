@@ -65,6 +65,7 @@ class CallLeg:
     customer_id: str | None = None
     callback_listener: bool = False
     callback: bool = False  # the caller asked to be called back
+    agent_on_hold: bool = False  # the agent's phone put the caller on hold
 
 
 @dataclass

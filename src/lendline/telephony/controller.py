@@ -29,6 +29,7 @@ from lendline.telephony.call_leg import (
     _number,
 )
 from lendline.telephony.media import MediaSession, PcmSource
+from lendline.telephony.media.hold import MusicOnHold
 from lendline.telephony.media.ivr_runner import run_ivr
 from lendline.telephony.queue_wait import QueueWait
 from lendline.telephony.sip.events import (
@@ -92,6 +93,22 @@ class CallController(AgentLegs, QueueWait):
                 self._ua_hangup(leg.sip, "agent hung up")
         elif isinstance(ev, TransferRequested):
             self._spawn(self._blind_transfer(leg, ev.target))
+        elif isinstance(ev, CallUpdated) and leg.agent_media is not None:
+            self._agent_hold(leg, call, ev.on_hold)
+
+    def _agent_hold(self, leg: CallLeg, call: Any, on_hold: bool) -> None:
+        """The agent's phone held (re-INVITE sendonly) or resumed: music for the caller."""
+        assert leg.agent_media is not None
+        self._connect(leg.agent_media, call)
+        if leg.media is None or not leg.connected or leg.consult is not None:
+            return
+        if on_hold:
+            leg.media.unbridge()
+            leg.media.start_hold(MusicOnHold())
+        else:
+            leg.media.stop_hold()
+            leg.media.bridge(leg.agent_media)
+        leg.agent_on_hold = on_hold
 
     async def _inbound(self, leg: CallLeg) -> None:
         assert self.server is not None

@@ -297,9 +297,12 @@ async def test_unanswered_phone_returns_the_call_to_the_queue(
         await c.stop()
 
 
-async def test_agent_phone_blind_transfers_with_refer(tmp_path: Path, sqlite_url: str) -> None:
-    """baresip (agent01) REFERs the caller to sip:complaints@…: 202, the call goes back to
-    routing in that queue, the agent's leg ends and the agent is in wrap-up."""
+async def test_agent_phone_holds_resumes_and_blind_transfers_with_refer(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """baresip (agent01) holds and resumes (re-INVITEs: music for the caller meanwhile), then
+    REFERs the caller to sip:complaints@…: 202, the call goes back to routing in that queue,
+    the agent's leg ends and the agent is in wrap-up."""
     settings = make_settings(
         tmp_path,
         sqlite_url,
@@ -355,6 +358,18 @@ async def test_agent_phone_blind_transfers_with_refer(tmp_path: Path, sqlite_url
             await asyncio.sleep(0.1)
         assert leg is not None and leg.connected
         await asyncio.sleep(1.0)
+        reply = await phone.command("hold")  # re-INVITE sendonly: the caller hears music
+        for _ in range(30):
+            if leg.agent_on_hold:
+                break
+            await asyncio.sleep(0.1)
+        assert leg.agent_on_hold, reply
+        reply = await phone.command("resume")  # re-INVITE sendrecv: bridged again
+        for _ in range(30):
+            if not leg.agent_on_hold:
+                break
+            await asyncio.sleep(0.1)
+        assert not leg.agent_on_hold and leg.media.bridged_to is leg.agent_media, reply
         reply = await phone.command("transfer", f"sip:complaints@127.0.0.1:{server.port}")
         for _ in range(50):
             if not leg.connected:
