@@ -125,6 +125,10 @@ class ControllerBase:
             bus.subscribe(self._on_bus, AgentReserved)
             bus.subscribe(self._on_bus, ReservationTimedOut)
 
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The SIP event loop, where bus events from other threads are handed over."""
+        self._loop = loop
+
     def attach(self, server: SipServer) -> None:
         self.server = server
 

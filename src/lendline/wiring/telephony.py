@@ -8,6 +8,7 @@ password, or a generated one shown once).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import TYPE_CHECKING
 
@@ -103,6 +104,7 @@ def wire(container: Container) -> None:
         controller.recordings = container.services.get("recording_sink") or WavRecordingSink(
             settings.effective_recordings_dir
         )
+        controller.bind_loop(asyncio.get_running_loop())  # bus events may come from threads
         await server.start()
 
     async def stop() -> None:
