@@ -9,6 +9,7 @@ agent's phone), ``queue_wait`` (music, announcements, callback) and ``transfer``
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -128,6 +129,14 @@ class ControllerBase:
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The SIP event loop, where bus events from other threads are handed over."""
         self._loop = loop
+
+    def call_soon(self, fn: Callable[[], None]) -> bool:
+        """Run ``fn`` on the SIP event loop, from any thread; False when SIP is not running."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return False
+        loop.call_soon_threadsafe(fn)
+        return True
 
     def attach(self, server: SipServer) -> None:
         self.server = server

@@ -89,7 +89,10 @@ def wire(container: Container) -> None:
         registrar=registrar,
         clock=clock,
     )
+    from lendline.telephony.media_control import SipMediaControl
+
     container.services.update(
+        media_control=SipMediaControl(controller),
         sip_server=server,
         sip_registrar=registrar,
         sip_credentials=credentials,

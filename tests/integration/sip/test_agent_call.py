@@ -300,7 +300,8 @@ async def test_unanswered_phone_returns_the_call_to_the_queue(
 async def test_agent_phone_holds_resumes_and_blind_transfers_with_refer(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    """baresip (agent01) holds and resumes (re-INVITEs: music for the caller meanwhile), then
+    """The desktop holds and resumes the caller and sends keys; baresip (agent01) holds and
+    resumes (re-INVITEs: music for the caller meanwhile), then
     REFERs the caller to sip:complaints@…: 202, the call goes back to routing in that queue,
     the agent's leg ends and the agent is in wrap-up."""
     settings = make_settings(
@@ -358,6 +359,22 @@ async def test_agent_phone_holds_resumes_and_blind_transfers_with_refer(
             await asyncio.sleep(0.1)
         assert leg is not None and leg.connected
         await asyncio.sleep(1.0)
+        # the desktop's hold button (services["media_control"], called from HTTP threads)
+        control = c.services["media_control"]
+        assert not control.hold("no-such-call", True)  # no SIP leg: the media is untouched
+        assert await asyncio.to_thread(control.hold, leg.call_id, True)
+        for _ in range(30):
+            if leg.agent_on_hold:
+                break
+            await asyncio.sleep(0.1)
+        assert leg.agent_on_hold and leg.media.bridged_to is None
+        assert await asyncio.to_thread(control.hold, leg.call_id, False)
+        for _ in range(30):
+            if not leg.agent_on_hold:
+                break
+            await asyncio.sleep(0.1)
+        assert leg.media.bridged_to is leg.agent_media
+        assert await asyncio.to_thread(control.send_dtmf, leg.call_id, "12#")
         reply = await phone.command("hold")  # re-INVITE sendonly: the caller hears music
         for _ in range(30):
             if leg.agent_on_hold:
