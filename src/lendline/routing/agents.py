@@ -35,7 +35,8 @@ class AgentIndex:
         self._avail: dict[str, list[OrderedDict[str, None]]] = {}
         self._serving: dict[str, int] = {}
         # per agent, the availability bucket of each of its skills (set while indexed)
-        self._slots: dict[str, list[OrderedDict[str, None]]] = {}
+        self._slots: dict[str, list[tuple[str, OrderedDict[str, None]]]] = {}
+        self._avail_n: dict[str, int] = {}  # skill -> available agents at any level
         self.members: dict[str, set[str]] = {}  # skill -> agent ids (for snapshots)
         self.pooled = False  # whether every agent also has the pseudo skill "any"
 
@@ -86,9 +87,10 @@ class AgentIndex:
             b = self._avail[skill] = [OrderedDict() for _ in range(LEVELS)]
         return b
 
-    def _bucket_slots(self, agent_id: str) -> list[OrderedDict[str, None]]:
+    def _bucket_slots(self, agent_id: str) -> list[tuple[str, OrderedDict[str, None]]]:
         return [
-            self._buckets(s)[min(max(lvl, 0), 10)] for s, lvl in self.skills_of[agent_id].items()
+            (skill, self._buckets(skill)[min(max(lvl, 0), 10)])
+            for skill, lvl in self.skills_of[agent_id].items()
         ]
 
     def _enter(self, agent: Agent) -> None:
@@ -102,11 +104,16 @@ class AgentIndex:
     ) -> None:
         if avail and state is AgentState.AVAILABLE:
             if sign > 0:
-                for bucket in self._slots[agent_id]:
-                    bucket[agent_id] = None
+                n = self._avail_n
+                for skill, bucket in self._slots[agent_id]:
+                    if agent_id not in bucket:
+                        bucket[agent_id] = None
+                        n[skill] = n.get(skill, 0) + 1
             else:
-                for bucket in self._slots[agent_id]:
-                    bucket.pop(agent_id, None)
+                n = self._avail_n
+                for skill, bucket in self._slots[agent_id]:
+                    if bucket.pop(agent_id, 0) is None:
+                        n[skill] -= 1
         if serve and state in SERVING:
             serving = self._serving
             for skill in self.skills_of[agent_id]:
@@ -145,19 +152,24 @@ class AgentIndex:
         return (a for lvl in range(10, max(min_level, 0) - 1, -1) for a in buckets[lvl])
 
     def available_count(self, skill: str, min_level: int) -> int:
-        buckets = self._avail.get(skill)
-        if buckets is None:
+        if not self._avail_n.get(skill):
             return 0
+        buckets = self._avail[skill]
         return sum(map(len, buckets[max(min_level, 0) :]))
+
+    def check_counts(self) -> None:
+        """AssertionError unless the per-skill available counts match the buckets."""
+        for skill, buckets in self._avail.items():
+            assert self._avail_n.get(skill, 0) == sum(map(len, buckets)), skill
 
     def serving_count(self, skill: str) -> int:
         return self._serving.get(skill, 0)
 
     def heads(self, skill: str, min_level: int) -> list[tuple[int, str]]:
         """(level, longest-idle agent) of each non-empty bucket ≥ ``min_level``."""
-        buckets = self._avail.get(skill)
-        if buckets is None:
+        if not self._avail_n.get(skill):  # most calls, when busy: nobody free at all
             return []
+        buckets = self._avail[skill]
         out = []
         for lvl in range(10, max(min_level, 0) - 1, -1):
             b = buckets[lvl]

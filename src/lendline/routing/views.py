@@ -64,6 +64,7 @@ class EngineViews(EngineState):
 
     def check_invariants(self) -> None:
         """Raise AssertionError if the engine's state is inconsistent (tests, fuzzing)."""
+        self.index.check_counts()
         holders: dict[str, str] = {}
         for call in self.calls.values():
             if call.state in (CallState.RINGING, CallState.CONNECTED):
