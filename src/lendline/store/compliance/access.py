@@ -34,7 +34,7 @@ class AccountLocked(LendlineError):
 
 class LoginGuard:
     """``before_attempt(username, ip)`` raises when throttled or locked;
-    ``after_attempt(session, username, ok)`` counts failures and locks."""
+    ``after_attempt(username, ok)`` counts failures and locks (its own transaction)."""
 
     def __init__(self, db: Database, clock: Clock, audit: Auditor, rules: LoginRules) -> None:
         self._db = db
@@ -69,7 +69,11 @@ class LoginGuard:
                 f"account locked until {until.isoformat()} (账户已锁定，请稍后再试)"
             )
 
-    def after_attempt(self, s: Session, username: str, ok: bool) -> None:
+    def after_attempt(self, username: str, ok: bool) -> None:
+        with self._db.session() as s:
+            self._count(s, username, ok)
+
+    def _count(self, s: Session, username: str, ok: bool) -> None:
         now = self._clock.now()
         lock_until = now + timedelta(seconds=self.rules.lock_s)
         row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
