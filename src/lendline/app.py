@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from lendline.bus import InProcessBus
+from lendline.bus.redis_streams import RedisStreamsBus as RedisStreamsBusType
 from lendline.clock import Clock, SystemClock
 from lendline.compliance.fieldcrypt import FieldCipher
 from lendline.settings import Settings
@@ -24,7 +25,7 @@ from lendline.store.base import Database
 
 log = structlog.get_logger(__name__)
 
-FEATURES = ("routing", "compliance", "dialogue", "telephony", "desktop")
+FEATURES = ("routing", "compliance", "dialogue", "telephony", "desktop", "outbound")
 
 
 @dataclass
@@ -84,14 +85,22 @@ def load_master_key(settings: Settings) -> bytes:
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     master_key = load_master_key(settings)
+    bus: InProcessBus
+    if settings.redis_url:
+        bus = RedisStreamsBusType(settings.redis_url, node_id=settings.node_id)
+    else:
+        bus = InProcessBus()
     c = Container(
         settings=settings,
         db=Database(settings.effective_database_url),
-        bus=InProcessBus(),
+        bus=bus,
         clock=clock or SystemClock(),
         field_cipher=FieldCipher(master_key),
         master_key=master_key,
     )
+    if isinstance(bus, RedisStreamsBusType):
+        c.on_start(bus.start)
+        c.on_stop(bus.stop)
     for feature in FEATURES:
         module = importlib.import_module(f"lendline.wiring.{feature}")
         module.wire(c)

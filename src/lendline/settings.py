@@ -57,9 +57,16 @@ class Settings(BaseSettings):
     # --- routing ---
     rules_file: Path | None = Field(None, description="routing rules YAML; none = built-in")
     reservation_timeout_s: float = 15.0
+    routing_strategy: str = Field(
+        "sticky", description="agent selection: longest_idle | most_proficient | sticky | random"
+    )
+    routing_tick_s: float = Field(0.25, description="how often routing timers are checked")
 
     # --- dialogue ---
     nlu_model: str = Field("baseline", description="baseline | encoder | path to a trained model")
+    nlu_confidence_threshold: float = Field(
+        0.5, description="calibrated intent confidence below which the bot asks again"
+    )
     tts_engine: str = "espeak-ng"
     asr_engine: str = Field(
         "", description="empty = DTMF only; pocketsphinx | vosk | sherpa-onnx | funasr"

@@ -26,7 +26,7 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
 
-CLI_MODULES = (*FEATURES, "nlu", "media")
+CLI_MODULES = (*FEATURES, "nlu", "media", "analytics")
 
 core.register(app, bench_app, db_app)
 for _feature in CLI_MODULES:
@@ -34,4 +34,13 @@ for _feature in CLI_MODULES:
 
 
 def main() -> None:
-    app()
+    """Entry point: a LendlineError becomes one clear line on stderr and exit status 2."""
+    from rich.console import Console
+
+    from lendline.errors import LendlineError
+
+    try:
+        app()
+    except LendlineError as exc:
+        Console(stderr=True).print(f"[red]error[/] {exc.code}: {exc.detail}")
+        raise SystemExit(2) from None

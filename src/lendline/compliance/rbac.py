@@ -43,6 +43,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "agents.state": frozenset({A, L, S, D}),  # agents their own state only
     "rules.read": frozenset({L, S, C, D}),
     "rules.reload": frozenset({D}),
+    # --- outbound campaigns ---
+    "campaigns.read": frozenset({L, S, C, D}),
+    "campaigns.manage": frozenset({S, D}),
+    "campaigns.dial": frozenset({S, D}),  # the dialer (an API key) takes dials and reports outcomes
     # --- compliance ---
     "recordings.search": ALL,  # scoped: agents their own calls, leads their team
     "recordings.play": frozenset({A, L, S, C}),  # scoped like search; admins do not listen

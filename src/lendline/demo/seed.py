@@ -231,7 +231,9 @@ def seed_demo_data(container: Container) -> str:
             _histories(s, rng, customers)
             summary = f"{len(customers)} customers, 30 agents, {len(SKILLS)} skills"
             summary += "; " + _demo_users(s, settings.demo_password)
-    for feature in ("routing", "compliance", "dialogue", "telephony", "desktop"):
+    from lendline.app import FEATURES
+
+    for feature in FEATURES:
         module = importlib.import_module(f"lendline.wiring.{feature}")
         seed = getattr(module, "seed_demo", None)
         if seed is not None:

@@ -133,3 +133,21 @@ class ComplianceAlert(DomainEvent):
     kind: str = ""
     detail: str = ""
     subject_id: str = ""
+
+
+def _all_event_types() -> dict[str, type[DomainEvent]]:
+    found: dict[str, type[DomainEvent]] = {}
+    todo: list[type[DomainEvent]] = [DomainEvent]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            found[sub.name] = sub
+            todo.append(sub)
+    return found
+
+
+def event_from_dict(data: dict[str, Any]) -> DomainEvent:
+    """Rebuild an event from ``to_dict()`` output; KeyError for an unknown wire name."""
+    cls = _all_event_types()[data["event"]]
+    fields = {k: v for k, v in data.items() if k != "event"}
+    return cls(**fields)

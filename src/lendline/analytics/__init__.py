@@ -1,0 +1,1 @@
+"""Analytics: KPIs and reports, script-phrase effectiveness, frequent-question mining."""

