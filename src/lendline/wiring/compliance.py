@@ -123,3 +123,10 @@ def wire(container: Container) -> None:
         sv["face_verifier"] = StubFaceVerifierForTests()
     elif settings.face_verifier:
         raise ConfigError(f"unknown face_verifier {settings.face_verifier!r}")
+
+
+def seed_demo(container: Container) -> str:
+    """Demo recordings (a few seconds of tones, sealed like any call) and one held rate."""
+    from lendline.vault.demo import seed_demo_recordings
+
+    return seed_demo_recordings(container)
