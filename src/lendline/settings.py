@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     sip_domain: str = "lendline.local"
     rtp_port_min: int = 20000
     rtp_port_max: int = 29998
+    sip_digest_algorithms: str = Field(
+        "MD5",
+        description="digest challenges the registrar sends, in order of preference "
+        "(MD5, SHA-256; RFC 8760). baresip 1.0 fails on any SHA-256 challenge and SIPp 3.6 "
+        "answers only the first: set SHA-256,MD5 for a fleet of RFC 8760 phones",
+    )
 
     # --- routing ---
     rules_file: Path | None = Field(None, description="routing rules YAML; none = built-in")
@@ -73,6 +79,10 @@ class Settings(BaseSettings):
     )
     asr_model_path: Path | None = None
     funasr_url: str = ""
+    flows_dir: Path | None = Field(None, description="extra/override flow YAML files")
+    upload_link_base: str = Field(
+        "https://lendline.local/upload", description="base URL of the SMS document-upload link"
+    )
 
     # --- compliance ---
     master_key: str = Field("", description="base64 32-byte master key; empty = key file")

@@ -71,8 +71,20 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "apikeys.manage": frozenset({D}),
     "users.unlock": frozenset({D}),
     # --- dialogue ---
+    "conversations.create": frozenset({A, L, S, D}),  # channels use an API key of such a role
+    "conversations.message": frozenset({A, L, S, D}),
+    "conversations.read": frozenset({L, S, C, D}),
     # --- desktop ---
+    "desktop.view": frozenset({A, L, S, D}),  # agent page, own screen pop, push socket
+    "customers.read": frozenset({A, L, S, C}),  # agents: only the customer of their call
+    "wallboard.view": frozenset({L, S, C, D}),
+    "supervise.listen": frozenset({L, S}),  # listen-in / whisper / barge
+    "reports.read": frozenset({L, S, C, D}),
+    "reports.export": frozenset({S, C, D}),  # CSV download
+    "webhooks.manage": frozenset({D}),
     # --- telephony ---
+    "telephony.read": frozenset({L, S, C, D}),  # SIP status, registered phones
+    "telephony.credentials": frozenset({A, D}),  # SIP passwords: agents their own
 }
 
 
