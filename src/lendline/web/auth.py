@@ -19,7 +19,7 @@ from fastapi import Depends, Request, WebSocket
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lendline.compliance.principal import Principal
-from lendline.compliance.rbac import allowed
+from lendline.compliance.rbac import AUDITED_VIEWS, allowed
 from lendline.errors import Forbidden, Unauthorized
 
 COOKIE = "lendline_session"
@@ -118,6 +118,16 @@ def require(action: str) -> Callable[..., Principal]:
                 detail=why,
             )
             raise Forbidden(f"{why} may not {action}", code="forbidden")
+        if action in AUDITED_VIEWS:
+            query = str(request.url.query)
+            audit(
+                request,
+                actor=p.username,
+                action=action,
+                target=f"{request.method} {request.url.path}",
+                outcome="viewed",
+                detail=query[:200],
+            )
         return p
 
     dependency.__name__ = f"require_{action.replace('.', '_')}"

@@ -307,6 +307,8 @@ def test_playback_is_scoped_streamed_and_audited(
     agent = login(client, users[Role.AGENT])
     listed = client.get("/api/v1/recordings", headers=agent).json()
     assert [r["agent_id"] for r in listed] == ["agent01"]
+    view = container.services["audit"].search(limit=1)[0]  # a data view is audited
+    assert (view.actor, view.action, view.outcome) == ("agent01", "recordings.search", "viewed")
     r = client.get(
         f"/api/v1/recordings/{ids['agent01']}/audio", headers=agent, params={"reason": "复核通话"}
     )
