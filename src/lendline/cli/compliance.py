@@ -33,8 +33,11 @@ def _container() -> Container:
     from lendline.settings import load_settings
     from lendline.store.migrate import upgrade
 
+    import logging
+
     settings = load_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade(settings.effective_database_url)
     return build_container(settings)
 
