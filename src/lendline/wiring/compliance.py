@@ -93,6 +93,13 @@ def wire(container: Container) -> None:
             if settings.sms_gateway_url
             else OutboxSmsGateway(settings.data_dir / "sms_outbox")
         )
+
+    def phone_of(customer_id: str) -> str:
+        from lendline.store.customers import CustomerRepository
+
+        with db.session() as s:
+            return CustomerRepository(s, container.field_cipher).get(customer_id).phone_e164
+
     sv["otp"] = OtpService(
         db,
         clock,
@@ -101,6 +108,7 @@ def wire(container: Container) -> None:
         audit,
         policy.otp,
         digest=container.field_cipher.digest,
+        phone_of=phone_of,
     )
     sv["contact_policy"] = ContactPolicyService(db, clock, ContactPolicy(policy.contact), audit)
     sv["rate_review"] = RateReviewService(db, clock, container.bus, audit, policy.rate_margin_pp)

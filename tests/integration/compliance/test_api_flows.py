@@ -148,6 +148,12 @@ def test_second_confirmation_runs_the_operation_only_after_the_code(
     assert stored is not None and code not in stored[0] and stored[1] == "138****5678"
     actions = [e.action for e in container.services["audit"].search(limit=20)]
     assert {"otp.start", "otp.confirm"} <= set(actions)
+    # the desktop's call: the customer by id, an alias for the operation, no params
+    desk = container.services["otp"].start(
+        subject_id="C2", operation="change_card", actor="agent01"
+    )
+    assert desk.operation == "change_bank_account" and desk.phone_masked == "139****1111"
+    assert len(outbox_codes(container.settings.data_dir)) == 2
 
 
 def test_rate_above_the_cap_is_held_for_a_second_person(
