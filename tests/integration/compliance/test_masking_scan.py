@@ -26,8 +26,9 @@ from tests.helpers import login
 from tests.integration.compliance.conftest import START
 from tests.integration.compliance.test_role_matrix import api_routes, route_action
 
-MOBILE = re.compile(r"(?<![\d*])(?:\+?86)?1[3-9]\d{9}(?![\d*])")
-ID_NUMBER = re.compile(r"(?<![\d*])\d{17}[\dXx](?![\d*])")
+# bounded by anything but hex digits and '*': ids and hashes (hex) are not phone numbers
+MOBILE = re.compile(r"(?<![0-9A-Fa-f*])(?:\+?86)?1[3-9]\d{9}(?![0-9A-Fa-f*])")
+ID_NUMBER = re.compile(r"(?<![0-9A-Fa-f*])\d{17}[\dXx](?![0-9A-Fa-f*])")
 DEMO_USERS = {
     Role.AGENT: "agent01",
     Role.TEAM_LEAD: "lead01",
@@ -123,3 +124,30 @@ def test_no_unmasked_phone_or_id_number_leaves_the_core(
         for m in rx.finditer(body)
     ]
     assert not leaks, f"unmasked personal data: {leaks[:10]}"
+
+
+def test_no_clear_phone_or_id_number_at_rest(demo: tuple[TestClient, Container]) -> None:
+    """Every text column of every table after the demo seed: phone and ID numbers only
+    sealed (customers) or masked (everything else)."""
+    from sqlalchemy import inspect, text
+
+    _client, container = demo
+    leaks: list[tuple[str, str, str]] = []
+    with container.db.engine.connect() as conn:
+        insp = inspect(conn)
+        for table in insp.get_table_names():
+            cols = [
+                c["name"]
+                for c in insp.get_columns(table)
+                if str(c["type"]).upper().startswith(("VARCHAR", "TEXT", "JSON", "STRING"))
+            ]
+            if not cols:
+                continue
+            q = "SELECT " + ", ".join(f'"{c}"' for c in cols) + f' FROM "{table}"'
+            for row in conn.execute(text(q)):
+                for col, value in zip(cols, row, strict=True):
+                    for rx in (MOBILE, ID_NUMBER):
+                        m = rx.search(str(value)) if value is not None else None
+                        if m:
+                            leaks.append((table, col, m.group(0)))
+    assert not leaks, f"clear personal data at rest: {leaks[:10]}"
