@@ -228,3 +228,20 @@ def open_chunks(header: Header, dek: bytes, sealed: Iterable[bytes]) -> Iterator
 def sealed_chunk_bytes(header: Header) -> int:
     """Size of a full sealed chunk on disk (bytes)."""
     return header.chunk_bytes + TAG_BYTES
+
+
+def chunk_count(header: Header, plaintext_bytes: int) -> int:
+    """How many sealed chunks a recording of ``plaintext_bytes`` has (at least one)."""
+    return max(1, -(-plaintext_bytes // header.chunk_bytes))
+
+
+def open_chunk(header: Header, dek: bytes, index: int, last: bool, sealed: bytes) -> bytes:
+    """Decrypt one chunk read on its own (for range requests); raise on tampering."""
+    try:
+        return AESGCM(dek).decrypt(
+            _nonce(header.nonce_prefix, index, last), sealed, _chunk_aad(header.recording_id)
+        )
+    except InvalidTag as exc:
+        raise TamperedError(
+            f"recording {header.recording_id}: chunk {index} failed authentication"
+        ) from exc

@@ -99,6 +99,21 @@ class S3BlobStore:
             resp.close()
             resp.release_conn()
 
+    def read_range(self, name: str, offset: int, length: int) -> bytes:
+        from minio.error import S3Error
+
+        try:
+            resp = self._client.get_object(
+                self.bucket, check_name(name), offset=offset, length=length
+            )
+        except S3Error as exc:
+            raise UpstreamError(f"S3 read of {name} failed: {exc.code}") from exc
+        try:
+            return bytes(resp.read())
+        finally:
+            resp.close()
+            resp.release_conn()
+
     def put(self, name: str, data: bytes) -> None:
         import io
 

@@ -18,10 +18,13 @@ from sqlalchemy import select
 
 from lendline.clock import Clock
 from lendline.compliance.envelope import (
+    TAG_BYTES,
     ChunkSealer,
     Header,
     TamperedError,
+    chunk_count,
     new_header,
+    open_chunk,
     open_chunks,
     sealed_chunk_bytes,
     unwrap_key,
@@ -272,6 +275,26 @@ class RecordingVault:
             yield pcm
         if total != expected:
             raise TamperedError(f"recording {recording_id} is shorter than its index says")
+
+    def pcm_range(self, recording_id: str, start: int, end: int) -> Iterator[bytes]:
+        """PCM bytes ``start``..``end`` (inclusive), decrypting only the chunks they span;
+        each chunk is authenticated (index, last flag, recording id, metadata)."""
+        with self.db.session() as s:
+            r = s.get(RecordingRow, recording_id)
+            if r is None or r.state != "sealed":
+                raise NotFound(f"no recording {recording_id}", code="recording_not_found")
+            header, dek = self._checked_header(r)
+            total = r.audio_bytes
+        end = min(end, total - 1)
+        size = header.chunk_bytes
+        n = chunk_count(header, total)
+        name = f"{recording_id}.audio"
+        for i in range(start // size, end // size + 1):
+            sealed = self.blobs.read_range(name, i * sealed_chunk_bytes(header), size + TAG_BYTES)
+            pcm = open_chunk(header, dek, i, i == n - 1, sealed)
+            lo = max(start - i * size, 0)
+            hi = min(end - i * size + 1, len(pcm))
+            yield pcm[lo:hi]
 
     def verify(self, recording_id: str) -> int:
         """Decrypt the whole recording without keeping it; returns the PCM byte count."""

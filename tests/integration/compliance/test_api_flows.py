@@ -324,6 +324,21 @@ def test_playback_is_scoped_streamed_and_audited(
     last = container.services["audit"].search(limit=1)[0]
     assert (last.actor, last.action, last.target) == ("agent01", "recordings.play", ids["agent01"])
     assert "复核通话" in last.detail
+    whole = r.content  # the browser seeks with Range requests: only the chunks spanned
+    url = f"/api/v1/recordings/{ids['agent01']}/audio"
+    for rng, (a, b) in (
+        ("bytes=0-99", (0, 100)),
+        ("bytes=65000-70000", (65000, 70001)),
+        ("bytes=-10", (len(whole) - 10, len(whole))),
+        ("bytes=90000-", (90000, len(whole))),
+    ):
+        part = client.get(url, headers={**agent, "Range": rng}, params={"reason": "跳到中段"})
+        assert part.status_code == 206 and part.content == whole[a:b], rng
+        assert part.headers["content-range"] == f"bytes {a}-{b - 1}/{len(whole)}"
+    beyond = client.get(
+        url, headers={**agent, "Range": f"bytes={len(whole)}-"}, params={"reason": "x!"}
+    )
+    assert beyond.status_code == 416 and beyond.json()["error"] == "range_not_satisfiable"
     other = client.get(
         f"/api/v1/recordings/{ids['agent02']}/audio", headers=agent, params={"reason": "好奇"}
     )
@@ -350,6 +365,12 @@ def test_playback_is_scoped_streamed_and_audited(
     )
     assert tampered.status_code == 409 and tampered.json()["error"] == "recording_tampered"
     assert container.services["audit"].search(limit=1)[0].outcome == "tampered"
+    seek = client.get(
+        f"/api/v1/recordings/{ids['agent02']}/audio",
+        params={"reason": "投诉调查"},
+        headers={**officer, "Range": "bytes=50-150"},
+    )
+    assert seek.status_code == 409 and seek.json()["error"] == "recording_tampered"
 
 
 def test_exports_are_watermarked_and_unmasking_needs_a_reason(
