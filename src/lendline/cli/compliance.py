@@ -28,12 +28,12 @@ apikey_app = typer.Typer(
 
 
 def _container() -> Container:
+    import logging
+
     from lendline.app import build_container
     from lendline.logging import configure_logging
     from lendline.settings import load_settings
     from lendline.store.migrate import upgrade
-
-    import logging
 
     settings = load_settings()
     configure_logging(settings.log_level, json=settings.log_json)
