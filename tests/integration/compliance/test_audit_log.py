@@ -111,3 +111,29 @@ def test_face_verification_is_off_by_default_and_the_stub_is_for_tests(
     assert not stub.verify("C1", b"someone else").matched
     assert stub.verify("C1", b"x").provider == "stub-for-tests"
     c.db.dispose()
+
+
+async def test_the_policy_in_force_is_audited_at_start(
+    container: Container, settings: Settings, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from lendline.app import build_container
+    from lendline.wiring.compliance import REPO_POLICY
+
+    async def start_node(s: Settings) -> None:  # a node starting (and stopping) on this database
+        node = build_container(s, clock=container.clock)
+        await node.start()
+        await node.stop()
+
+    await start_node(settings)
+    first = container.services["audit"].search(action="config.policy")
+    assert first[0].outcome == "changed" and first[0].target == str(REPO_POLICY)
+    await start_node(settings)  # the same file again: recorded, not a change
+    assert container.services["audit"].search(action="config.policy")[0].outcome == "ok"
+    edited = Path(str(tmp_path)) / "policy.yaml"
+    edited.write_text(REPO_POLICY.read_text(encoding="utf-8").replace('value: "2"', 'value: "1.5"'))
+    await start_node(settings.model_copy(update={"policy_file": edited}))
+    latest = container.services["audit"].search(action="config.policy")[0]
+    assert latest.outcome == "changed" and latest.target == str(edited)
+    assert container.services["audit"].verify().ok
