@@ -79,6 +79,12 @@ def current_principal(request: Request) -> Principal:
     if token:
         p2 = principal_from_token(request, token)
         if p2 is not None:
+            guard = container.services.get("login_guard")
+            if guard is not None and not guard.session_valid(p2.user_id, p2.role):
+                raise Unauthorized(
+                    "the account was disabled or its role changed; log in again",
+                    code="session_revoked",
+                )
             return p2
     raise Unauthorized("log in first (登录后再试)", code="unauthorized")
 

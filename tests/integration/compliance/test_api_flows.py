@@ -97,6 +97,24 @@ def test_login_lockout_and_address_throttle(
     assert throttled.status_code == 429 and throttled.json()["error"] == "too_many_attempts"
 
 
+def test_a_disabled_user_loses_the_session(
+    client: TestClient, container: Container, users: dict[Role, str], clock: ManualClock
+) -> None:
+    headers = login(client, users[Role.TEAM_LEAD])
+    assert client.get("/api/v1/session/me", headers=headers).status_code == 200
+    with container.db.engine.begin() as conn:
+        conn.execute(text("UPDATE users SET role='agent' WHERE username='lead_a'"))
+    clock.advance(5)
+    r = client.get("/api/v1/session/me", headers=headers)
+    assert r.status_code == 401 and r.json()["error"] == "session_revoked"
+    with container.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE users SET role='team_lead', active=false WHERE username='lead_a'")
+        )
+    clock.advance(5)
+    assert client.get("/api/v1/session/me", headers=headers).status_code == 401
+
+
 def test_second_confirmation_runs_the_operation_only_after_the_code(
     client: TestClient, container: Container, users: dict[Role, str]
 ) -> None:
