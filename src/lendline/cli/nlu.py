@@ -123,7 +123,14 @@ def train(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            model = train_model(examples, chosen, name=out_dir.name, progress=report, seed=seed)
+            model = train_model(
+                examples,
+                chosen,
+                name=out_dir.name,
+                progress=report,
+                seed=seed,
+                clock=time.monotonic,
+            )
         except LendlineError as exc:
             _fail(exc)
             return

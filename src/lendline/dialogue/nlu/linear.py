@@ -87,7 +87,7 @@ class LinearIntentModel:
             report("calibrate", 0, 1)
             folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
             oof = cross_val_predict(self._classifier(), x, y, cv=folds, method="decision_function")
-            self.temperature = fit_temperature(np.asarray(oof, dtype=np.float64), y)
+            self.temperature = fit_temperature(_as_logits(oof), y)
             report("calibrate", 1, 1)
         report("fit", 0, 1)
         self.clf = self._classifier().fit(x, y)
@@ -101,8 +101,7 @@ class LinearIntentModel:
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
         if self.clf is None:
             raise RuntimeError("model is not fitted")
-        scores = self.clf.decision_function(self.features.transform(list(texts)))
-        return np.asarray(scores, dtype=np.float64).reshape(len(texts), -1)
+        return _as_logits(self.clf.decision_function(self.features.transform(list(texts))))
 
     def predict_batch(self, texts: Sequence[str]) -> list[IntentPrediction]:
         if not texts:
@@ -112,6 +111,14 @@ class LinearIntentModel:
 
     def predict(self, text: str) -> IntentPrediction:
         return self.predict_batch([text])[0]
+
+
+def _as_logits(scores: Any) -> NDArray[np.float64]:
+    """(n, classes) logits; a two-class model's single score s becomes [0, s]."""
+    arr = np.asarray(scores, dtype=np.float64)
+    if arr.ndim == 1:
+        return np.column_stack([np.zeros_like(arr), arr])
+    return arr
 
 
 def _prediction(row: NDArray[np.float64], labels: Sequence[str]) -> IntentPrediction:

@@ -7,7 +7,7 @@ the data holds, so BANKING77's 77 classes and a lender's own set train the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lendline.dialogue.nlu.api import IntentClassifier
 from lendline.dialogue.nlu.dataset import Example
@@ -25,8 +25,12 @@ def train_model(
     name: str = "",
     progress: Progress | None = None,
     seed: int = 0,
+    clock: Callable[[], float] | None = None,
 ) -> IntentClassifier:
-    """Fit a model of ``model_type`` on ``examples``; deterministic for a given ``seed``."""
+    """Fit a model of ``model_type`` on ``examples``; deterministic for a given ``seed``.
+
+    ``clock`` (monotonic seconds) lets the fine-tuned model stop at its time budget.
+    """
     if model_type not in MODEL_TYPES:
         raise ValidationError(
             f"unknown model type {model_type!r}; one of {', '.join(MODEL_TYPES)}",
@@ -39,5 +43,6 @@ def train_model(
     if model_type == "finetune":
         from lendline.dialogue.nlu.finetune import FinetunedIntentModel
 
-        return FinetunedIntentModel(name or "finetune", seed=seed).fit(texts, labels, progress)
+        model = FinetunedIntentModel(name or "finetune", seed=seed, clock=clock)
+        return model.fit(texts, labels, progress)
     return LinearIntentModel(name or model_type, model_type).fit(texts, labels, progress)
