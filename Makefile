@@ -39,6 +39,7 @@ test: test-deps services
 bench: test-deps services
 	$(BIN)/lendline bench routing
 	$(BIN)/lendline bench nlu
+	$(BIN)/lendline bench dialogue
 	$(BIN)/lendline bench sip
 	$(BIN)/lendline bench media
 	$(BIN)/lendline bench desktop

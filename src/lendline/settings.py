@@ -53,10 +53,20 @@ class Settings(BaseSettings):
     sip_domain: str = "lendline.local"
     rtp_port_min: int = 20000
     rtp_port_max: int = 29998
+    sip_digest_algorithms: str = Field(
+        "MD5",
+        description="digest challenges the registrar sends, in order of preference "
+        "(MD5, SHA-256; RFC 8760). baresip 1.0 fails on any SHA-256 challenge and SIPp 3.6 "
+        "answers only the first: set SHA-256,MD5 for a fleet of RFC 8760 phones",
+    )
 
     # --- routing ---
     rules_file: Path | None = Field(None, description="routing rules YAML; none = built-in")
     reservation_timeout_s: float = 15.0
+    routing_strategy: str = Field(
+        "sticky", description="agent selection: longest_idle | most_proficient | sticky | random"
+    )
+    routing_tick_s: float = Field(0.25, description="how often routing timers are checked")
 
     # --- dialogue ---
     nlu_model: str = Field("baseline", description="baseline | encoder | path to a trained model")
@@ -69,6 +79,10 @@ class Settings(BaseSettings):
     )
     asr_model_path: Path | None = None
     funasr_url: str = ""
+    flows_dir: Path | None = Field(None, description="extra/override flow YAML files")
+    upload_link_base: str = Field(
+        "https://lendline.local/upload", description="base URL of the SMS document-upload link"
+    )
 
     # --- compliance ---
     master_key: str = Field("", description="base64 32-byte master key; empty = key file")
@@ -76,7 +90,15 @@ class Settings(BaseSettings):
     recordings_dir: Path | None = Field(None, description="default data_dir/recordings")
     retention_years: int = 5
     rate_cap_margin_pct: str = "2"
-    policy_file: Path | None = None
+    policy_file: Path | None = Field(None, description="default: policy/compliance.yaml")
+    vault_keys_dir: Path | None = Field(None, description="default data_dir/keys/vault")
+    vault_store: str = Field("local", description="local | s3 (S3-compatible object storage)")
+    vault_s3_endpoint: str = Field("", description="e.g. http://127.0.0.1:9000")
+    vault_s3_bucket: str = "lendline-recordings"
+    vault_s3_access_key: str = ""
+    vault_s3_secret_key: str = ""
+    vault_s3_region: str = "us-east-1"
+    face_verifier: str = Field("", description="empty = no face step; stub-for-tests in tests")
 
     # --- integration ---
     crm_url: str = Field("", description="empty = built-in tables")

@@ -48,9 +48,43 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "campaigns.manage": frozenset({S, D}),
     "campaigns.dial": frozenset({S, D}),  # the dialer (an API key) takes dials and reports outcomes
     # --- compliance ---
+    "recordings.search": ALL,  # scoped: agents their own calls, leads their team
+    "recordings.play": frozenset({A, L, S, C}),  # scoped like search; admins do not listen
+    "recordings.download": frozenset({L, S, C}),  # one file at a time; no bulk for agents
+    "recordings.hold": frozenset({C}),  # legal hold on / off
+    "recordings.purge": frozenset({C}),  # only past retention and not on hold
+    "vault.keys": frozenset({D}),  # list master keys, rotate, retire
+    "audit.read": frozenset({C, D}),
+    "audit.verify": frozenset({C, D}),
+    "exports.csv": frozenset({C}),  # watermarked, audited
+    "customers.unmask": frozenset({S, C}),  # needs a reason; audited
+    "policy.read": frozenset({L, S, C, D}),
+    "policy.check": ALL,
+    "policy.decisions": frozenset({L, S, C}),
+    "dnc.add": frozenset({A, L, S, C}),
+    "dnc.remove": frozenset({C}),
+    "otp.start": frozenset({A, L, S}),
+    "otp.confirm": frozenset({A, L, S}),
+    "rates.submit": frozenset({A, L, S}),
+    "rates.read": frozenset({L, S, C}),
+    "rates.decide": frozenset({S, C}),  # the checker; never the maker (enforced by the service)
+    "apikeys.manage": frozenset({D}),
+    "users.unlock": frozenset({D}),
     # --- dialogue ---
+    "conversations.create": frozenset({A, L, S, D}),  # channels use an API key of such a role
+    "conversations.message": frozenset({A, L, S, D}),
+    "conversations.read": frozenset({L, S, C, D}),
     # --- desktop ---
+    "desktop.view": frozenset({A, L, S, D}),  # agent page, own screen pop, push socket
+    "customers.read": frozenset({A, L, S, C}),  # agents: only the customer of their call
+    "wallboard.view": frozenset({L, S, C, D}),
+    "supervise.listen": frozenset({L, S}),  # listen-in / whisper / barge
+    "reports.read": frozenset({L, S, C, D}),
+    "reports.export": frozenset({S, C, D}),  # CSV download
+    "webhooks.manage": frozenset({D}),
     # --- telephony ---
+    "telephony.read": frozenset({L, S, C, D}),  # SIP status, registered phones
+    "telephony.credentials": frozenset({A, D}),  # SIP passwords: agents their own
 }
 
 

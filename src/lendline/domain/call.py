@@ -16,6 +16,7 @@ State table (``(state, event) -> new state``)::
     queued    --overflow-->  queued       (moved to another queue)
     queued    --callback-->  ended        (end_reason = callback)
     *         --abandon-->   ended        (caller hung up before an agent answered)
+    queued    --voicemail--> ended        (overflow to voicemail)
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class CallEvent(StrEnum):
     CALLBACK = "callback"
     HANGUP = "hangup"
     ABANDON = "abandon"
+    VOICEMAIL = "voicemail"
 
 
 class EndReason(StrEnum):
@@ -87,6 +89,7 @@ CALL_TRANSITIONS: dict[tuple[CallState, CallEvent], CallState] = {
     (_S.IN_BOT, _E.ABANDON): _S.ENDED,
     (_S.QUEUED, _E.ABANDON): _S.ENDED,
     (_S.RINGING, _E.ABANDON): _S.ENDED,
+    (_S.QUEUED, _E.VOICEMAIL): _S.ENDED,
 }
 
 

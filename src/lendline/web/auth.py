@@ -5,34 +5,25 @@ A principal is found from a signed session token, sent as the ``lendline_session
 ``require(action)`` checks the role × action table in ``compliance.rbac`` and refuses with
 403 ``forbidden``; refusals go to the audit log when an auditor is registered
 (``container.services["audit"]`` with ``record(actor=, action=, target=, outcome=, detail=)``).
+API keys (``X-API-Key: ll_<id>_<secret>``) are resolved by ``services["api_keys"]`` and are
+limited to their scopes. ``Principal`` lives in ``compliance.principal`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from lendline.compliance.principal import Principal
 from lendline.compliance.rbac import allowed
 from lendline.errors import Forbidden, Unauthorized
 
 COOKIE = "lendline_session"
 SESSION_MAX_AGE_S = 12 * 3600
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    user_id: str
-    username: str
-    role: str
-    agent_id: str | None = None
-    team_id: str | None = None
-    language: str = "zh-CN"
-    via: str = "session"  # session | api_key
 
 
 def _serializer(request: Request | WebSocket) -> URLSafeTimedSerializer:
@@ -106,25 +97,34 @@ def audit(
 
 
 def require(action: str) -> Callable[..., Principal]:
-    """A dependency: the current principal, if its role may perform ``action``; else 403."""
+    """A dependency: the current principal, if its role may perform ``action``; else 403.
+
+    An API key must also carry ``action`` in its scopes. The action is kept on the
+    dependency (``.action``) so the role-matrix test can enumerate every route's action.
+    """
 
     def dependency(
         request: Request, p: Annotated[Principal, Depends(current_principal)]
     ) -> Principal:
-        if not allowed(p.role, action):
+        scoped_out = p.scopes is not None and action not in p.scopes
+        if not allowed(p.role, action) or scoped_out:
+            why = f"API key lacks scope {action}" if scoped_out else f"role {p.role}"
             audit(
                 request,
                 actor=p.username,
                 action=action,
-                target=request.url.path,
+                target=f"{request.method} {request.url.path}",
                 outcome="denied",
-                detail=f"role {p.role}",
+                detail=why,
             )
-            raise Forbidden(f"role {p.role!r} may not {action}", code="forbidden")
+            raise Forbidden(f"{why} may not {action}", code="forbidden")
         return p
 
     dependency.__name__ = f"require_{action.replace('.', '_')}"
+    dependency.action = action  # type: ignore[attr-defined]
     return dependency
 
+
+__all__ = ["COOKIE", "Principal", "audit", "current_principal", "require"]
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

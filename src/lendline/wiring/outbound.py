@@ -17,7 +17,7 @@ def wire(container: Container) -> None:
         contact_policy = container.services.get("contact_policy")
         if contact_policy is None:  # never dial without a policy to ask
             return PolicyDecision(False, ("no_contact_policy",))
-        d = contact_policy.check(customer_id, at, purpose)
+        d = contact_policy.decide(customer_id, purpose=purpose, at=at, actor="campaign")
         return PolicyDecision(bool(d.allowed), tuple(d.reasons), d.next_allowed_at)
 
     container.services["campaigns"] = CampaignService(container.db, policy)

@@ -1,12 +1,124 @@
-"""Wiring of the telephony feature into the container."""
+"""Wiring of the telephony feature: SIP server, registrar, call controller, media scheduler.
+
+Services: ``sip_server``, ``sip_registrar``, ``sip_credentials``, ``call_controller``,
+``media_scheduler``. The SIP server starts with the container when ``sip_enabled``.
+``seed_demo`` gives agent01…agent30 SIP credentials (user = agent id, password = the demo
+password, or a generated one shown once).
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy import select
+
+from lendline.store.models import AgentRow
 
 if TYPE_CHECKING:
     from lendline.app import Container
 
+log = structlog.get_logger(__name__)
+
 
 def wire(container: Container) -> None:
     """Build the telephony services and register them on ``container.services``."""
+    from lendline.speech.tts import EspeakTts
+    from lendline.telephony.application_status import ApplicationStatus
+    from lendline.telephony.controller import CallController, MediaConfig
+    from lendline.telephony.credentials import AgentCredentials
+    from lendline.telephony.ivr_runner import PromptCache
+    from lendline.telephony.media import MediaScheduler, WavRecordingSink
+    from lendline.telephony.server import SipServer
+    from lendline.telephony.sip.digest import DigestChallenger
+    from lendline.telephony.sip.registrar import Registrar
+
+    settings = container.settings
+    clock = container.clock
+    credentials = AgentCredentials(container.db, settings.sip_domain, clock)
+    algorithms = tuple(a.strip().upper() for a in settings.sip_digest_algorithms.split(","))
+    registrar = Registrar(credentials, DigestChallenger(settings.sip_domain, algorithms=algorithms))
+    scheduler = MediaScheduler(clock=clock)
+    tts = None
+    try:
+        tts = EspeakTts(settings.data_dir / "tts-cache")
+    except Exception as exc:  # espeak-ng missing: prompts become beeps, calls still work
+        log.warning("tts_unavailable", error=str(exc))
+
+    def sip_user_of(agent_id: str) -> str | None:
+        with container.db.session() as s:
+            return s.scalar(select(AgentRow.sip_user).where(AgentRow.agent_id == agent_id))
+
+    controller = CallController(
+        call_center=container.services.get("call_center"),
+        bus=container.bus,
+        registrar=registrar,
+        scheduler=scheduler,
+        recordings=None,
+        prompts=PromptCache(tts),
+        status_lookup=ApplicationStatus(container.db, container.field_cipher),
+        agent_sip_user=sip_user_of,
+        clock=clock,
+        media=MediaConfig(
+            bind_host=settings.sip_host,
+            advertised_host=settings.advertised_host,
+            port_min=settings.rtp_port_min,
+            port_max=settings.rtp_port_max,
+            lang="zh" if settings.language.startswith("zh") else "en",
+        ),
+    )
+    server = SipServer(
+        controller,
+        host=settings.sip_host,
+        port=settings.sip_port,
+        advertised_host=settings.advertised_host,
+        registrar=registrar,
+        clock=clock,
+    )
+    container.services.update(
+        sip_server=server,
+        sip_registrar=registrar,
+        sip_credentials=credentials,
+        call_controller=controller,
+        media_scheduler=scheduler,
+    )
+
+    async def start() -> None:
+        # late-bound: the compliance vault and the call centre may be wired after us
+        controller.center = container.services.get("call_center", controller.center)
+        controller.recordings = container.services.get("recording_sink") or WavRecordingSink(
+            settings.effective_recordings_dir
+        )
+        await server.start()
+
+    async def stop() -> None:
+        await controller.close()
+        await server.stop()
+
+    if settings.sip_enabled:
+        container.on_start(start)
+        container.on_stop(stop)
+
+
+def seed_demo(container: Container) -> str:
+    """SIP credentials for the demo agents that have none yet."""
+    from lendline.telephony.credentials import AgentCredentials
+
+    credentials = container.services.get("sip_credentials") or AgentCredentials(
+        container.db, container.settings.sip_domain, container.clock
+    )
+    with container.db.session() as s:
+        missing = s.scalars(
+            select(AgentRow.agent_id)
+            .where(AgentRow.sip_ha1_md5.is_(None))
+            .order_by(AgentRow.agent_id)
+        ).all()
+    if not missing:
+        return ""
+    password = container.settings.demo_password or secrets.token_urlsafe(9)
+    for agent_id in missing:
+        credentials.set_password(agent_id, password)
+    shown = "the demo password" if container.settings.demo_password else f"{password} (shown once)"
+    domain = container.settings.sip_domain
+    return f"SIP accounts {missing[0]}…{missing[-1]} @ {domain}, password {shown}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,7 @@ class _QuietPolicy:
         self.refuse = refuse
         self.asked: list[tuple[str, str]] = []
 
-    def check(self, customer_id: str, at: datetime, purpose: str) -> _Decision:
+    def decide(self, customer_id: str, *, purpose: str, at: datetime, actor: str) -> _Decision:
         self.asked.append((customer_id, purpose))
         if customer_id == self.refuse:
             return _Decision(False, ["quiet_hours"])
@@ -59,7 +59,7 @@ def test_campaign_lifecycle(client: TestClient) -> None:
     added = client.post(f"/api/v1/campaigns/{cid}/targets", json={}, headers=sup).json()["added"]
     assert added > 0  # the demo has customers 1–30 days overdue
     # without a contact policy nothing is dialled
-    container.services.pop("contact_policy", None)
+    real_policy = container.services.pop("contact_policy")
     r = client.post(f"/api/v1/campaigns/{cid}/dials", headers=sup)
     assert r.json()["dials"] == [] and r.json()["refusals"][0]["reasons"] == ["no_contact_policy"]
     first = r.json()["refusals"][0]["customer_id"]
@@ -86,6 +86,16 @@ def test_campaign_lifecycle(client: TestClient) -> None:
     assert r.status_code == 200 and r.json()["stage"] == 1 and r.json()["state"] == "pending"
     summary = client.get(f"/api/v1/campaigns/{cid}", headers=sup).json()
     assert summary["dials"] == len(body["dials"])
+    # the real contact policy: 23:30 in Shanghai is quiet hours for every target
+    container.services["contact_policy"] = real_policy
+    r = client.post(
+        f"/api/v1/campaigns/{cid}/dials", params={"at": "2026-12-01T15:30:00Z"}, headers=sup
+    )
+    night = r.json()
+    assert night["dials"] == [] or all(d["customer_id"] != first for d in night["dials"])
+    quiet = [x for x in night["refusals"] if "quiet_hours" in x["reasons"]]
+    morning = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+    assert quiet and all(datetime.fromisoformat(x["next_allowed_at"]) == morning for x in quiet)
 
 
 def test_bad_input_and_roles(client: TestClient) -> None:

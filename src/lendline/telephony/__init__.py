@@ -1,0 +1,1 @@
+"""Telephony: SIP signalling (sip/), sans-I/O RTP (rtp/) and asyncio media (media/)."""

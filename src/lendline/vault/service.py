@@ -1,0 +1,292 @@
+"""``RecordingVault``: the ``RecordingSink`` of lendline (``services["recording_sink"]``).
+
+Writes: ``open(meta)`` inserts the index row and the key header, then seals PCM chunk by
+chunk into the blob store. Reads: every read authenticates the header against the index row
+and each chunk against the header; ``TamperedError`` on any difference.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from lendline.clock import Clock
+from lendline.compliance.envelope import (
+    ChunkSealer,
+    Header,
+    TamperedError,
+    new_header,
+    open_chunks,
+    sealed_chunk_bytes,
+    unwrap_key,
+)
+from lendline.compliance.masking import mask_text
+from lendline.compliance.retention import RetentionRules
+from lendline.compliance.scope import RowScope
+from lendline.domain.recording import RecordingInfo, RecordingMeta
+from lendline.errors import Conflict, NotFound
+from lendline.store.base import Database
+from lendline.store.models import AgentRow
+from lendline.store.models_compliance import RecordingRow
+from lendline.vault.blobs import BlobStore, BlobWriter
+from lendline.vault.keys import VaultKeys
+
+AUTH_FIELDS = (
+    "call_id",
+    "kind",
+    "customer_id",
+    "agent_id",
+    "team_id",
+    "caller_masked",
+    "loan_id",
+    "started_at",
+    "sample_rate_hz",
+    "channels",
+)
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def meta_of_row(r: RecordingRow) -> dict[str, Any]:
+    """The authenticated metadata as it must appear in the header."""
+    d: dict[str, Any] = {f: getattr(r, f) for f in AUTH_FIELDS}
+    d["started_at"] = _iso(r.started_at)
+    return d
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingView:
+    """A recording as the API shows it (caller already masked)."""
+
+    recording_id: str
+    call_id: str
+    kind: str
+    customer_id: str | None
+    agent_id: str | None
+    team_id: str | None
+    caller_masked: str
+    loan_id: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: float
+    audio_bytes: int
+    state: str
+    retain_until: datetime
+    legal_hold: bool
+    key_id: str
+    sample_rate_hz: int = 8000
+    channels: int = 2
+
+
+def view_of(r: RecordingRow) -> RecordingView:
+    return RecordingView(
+        r.recording_id,
+        r.call_id,
+        r.kind,
+        r.customer_id,
+        r.agent_id,
+        r.team_id,
+        r.caller_masked,
+        r.loan_id,
+        r.started_at,
+        r.ended_at,
+        r.duration_s,
+        r.audio_bytes,
+        r.state,
+        r.retain_until,
+        r.legal_hold,
+        r.key_id,
+        r.sample_rate_hz,
+        r.channels,
+    )
+
+
+class VaultWriter:
+    """One recording being written; not thread-safe (one media task writes it)."""
+
+    def __init__(self, vault: RecordingVault, recording_id: str, sealer: ChunkSealer) -> None:
+        self.recording_id = recording_id
+        self._vault = vault
+        self._sealer = sealer
+        self._blob: BlobWriter = vault.blobs.open_write(f"{recording_id}.audio")
+        self._paused_since: float | None = None
+        self._paused_s = 0.0
+        self._closed = False
+
+    def write(self, pcm16_stereo: bytes) -> None:
+        if self._closed:
+            raise Conflict("recording is closed", code="recording_closed")
+        if self._paused_since is not None:
+            return
+        for chunk in self._sealer.feed(pcm16_stereo):
+            self._blob.write(chunk)
+
+    def pause(self) -> None:
+        if self._paused_since is None:
+            self._paused_since = self._vault.clock.monotonic()
+
+    def resume(self) -> None:
+        if self._paused_since is not None:
+            self._paused_s += self._vault.clock.monotonic() - self._paused_since
+            self._paused_since = None
+
+    def close(self) -> RecordingInfo:
+        if self._closed:
+            raise Conflict("recording is closed", code="recording_closed")
+        self.resume()
+        self._closed = True
+        self._blob.write(self._sealer.finish())
+        self._blob.close()
+        return self._vault._sealed(self.recording_id, self._sealer.plaintext_bytes, self._paused_s)
+
+
+class RecordingVault:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        keys: VaultKeys,
+        clock: Clock,
+        retention: RetentionRules,
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.keys = keys
+        self.clock = clock
+        self.retention = retention
+        self._lock = threading.Lock()
+
+    # --- RecordingSink ---
+    def open(self, meta: RecordingMeta, *, team_id: str | None = None) -> VaultWriter:
+        recording_id = "rec-" + uuid.uuid4().hex[:20]
+        started_at = meta.started_at.astimezone(UTC)
+        row = RecordingRow(
+            recording_id=recording_id,
+            call_id=meta.call_id,
+            kind=meta.kind,
+            customer_id=meta.customer_id,
+            agent_id=meta.agent_id,
+            team_id=team_id,
+            caller_masked=mask_text(meta.caller_masked),
+            loan_id=meta.loan_id,
+            started_at=started_at,
+            sample_rate_hz=meta.sample_rate_hz,
+            channels=meta.channels,
+            state="recording",
+            retain_until=self.retention.retain_until(meta.kind, started_at),
+            legal_hold=False,
+            hold_reason="",
+            duration_s=0.0,
+            paused_s=0.0,
+            audio_bytes=0,
+        )
+        if row.team_id is None and row.agent_id:
+            with self.db.session() as s:
+                row.team_id = s.scalar(
+                    select(AgentRow.team_id).where(AgentRow.agent_id == row.agent_id)
+                )
+        kid, master = self.keys.keyring.active()
+        row.key_id = kid
+        header, dek = new_header(recording_id, meta_of_row(row), kid, master)
+        self.blobs.put(f"{recording_id}.key", header.to_bytes())
+        with self.db.session() as s:
+            s.add(row)
+        return VaultWriter(self, recording_id, ChunkSealer(header, dek))
+
+    def _sealed(self, recording_id: str, audio_bytes: int, paused_s: float) -> RecordingInfo:
+        with self.db.session() as s:
+            r = s.get(RecordingRow, recording_id)
+            if r is None:
+                raise NotFound(f"no recording {recording_id}", code="recording_not_found")
+            bytes_per_s = r.sample_rate_hz * r.channels * 2
+            r.audio_bytes = audio_bytes
+            r.duration_s = audio_bytes / bytes_per_s if bytes_per_s else 0.0
+            r.paused_s = paused_s
+            r.ended_at = self.clock.now()
+            r.state = "sealed"
+            return RecordingInfo(recording_id, r.call_id, r.duration_s, audio_bytes, paused_s)
+
+    # --- reads ---
+    def get(self, recording_id: str) -> RecordingView:
+        with self.db.session() as s:
+            r = s.get(RecordingRow, recording_id)
+            if r is None:
+                raise NotFound(f"no recording {recording_id}", code="recording_not_found")
+            return view_of(r)
+
+    def _checked_header(self, r: RecordingRow) -> Header:
+        header = Header.from_bytes(self.blobs.get(f"{r.recording_id}.key"))
+        if header.recording_id != r.recording_id or header.meta != meta_of_row(r):
+            raise TamperedError(f"metadata of {r.recording_id} does not match its sealed header")
+        return header
+
+    def pcm_chunks(self, recording_id: str) -> Iterator[bytes]:
+        """Authenticated PCM, chunk by chunk; raises ``TamperedError`` where it breaks."""
+        with self.db.session() as s:
+            r = s.get(RecordingRow, recording_id)
+            if r is None or r.state == "purged":
+                raise NotFound(f"no recording {recording_id}", code="recording_not_found")
+            if r.state != "sealed":
+                raise Conflict("recording is still being written", code="recording_open")
+            header = self._checked_header(r)
+            expected = r.audio_bytes
+        dek = unwrap_key(
+            self.keys.keyring.get(header.key_id), header.key_id, recording_id, header.wrapped_dek
+        )
+        blocks = self.blobs.read_blocks(f"{recording_id}.audio", sealed_chunk_bytes(header))
+        total = 0
+        for pcm in open_chunks(header, dek, blocks):
+            total += len(pcm)
+            if total > expected:
+                raise TamperedError(f"recording {recording_id} is longer than its index says")
+            yield pcm
+        if total != expected:
+            raise TamperedError(f"recording {recording_id} is shorter than its index says")
+
+    def verify(self, recording_id: str) -> int:
+        """Decrypt the whole recording without keeping it; returns the PCM byte count."""
+        return sum(len(c) for c in self.pcm_chunks(recording_id))
+
+    def search(
+        self,
+        *,
+        scope: RowScope,
+        call_id: str | None = None,
+        customer_id: str | None = None,
+        agent_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        include_purged: bool = False,
+    ) -> list[RecordingView]:
+        """Lookup by call, customer, agent and/or start-time range (newest first)."""
+        if scope.nothing:
+            return []
+        q = select(RecordingRow)
+        if call_id:
+            q = q.where(RecordingRow.call_id == call_id)
+        if customer_id:
+            q = q.where(RecordingRow.customer_id == customer_id)
+        if agent_id:
+            q = q.where(RecordingRow.agent_id == agent_id)
+        if scope.agent_id is not None:
+            q = q.where(RecordingRow.agent_id == scope.agent_id)
+        if scope.team_id is not None:
+            q = q.where(RecordingRow.team_id == scope.team_id)
+        if since:
+            q = q.where(RecordingRow.started_at >= since)
+        if until:
+            q = q.where(RecordingRow.started_at < until)
+        if not include_purged:
+            q = q.where(RecordingRow.state != "purged")
+        q = q.order_by(RecordingRow.started_at.desc()).limit(max(1, min(limit, 1000)))
+        with self.db.session() as s:
+            return [view_of(r) for r in s.scalars(q).all()]

@@ -1,0 +1,108 @@
+// The supervisor's wallboard (live, pushed) and reports (REST, CSV).
+import { $, api, duration, el, ensureLogin, PushSocket, toast } from "./common.js";
+import { barChart, lineChart } from "./charts.js";
+import { applyI18n, t } from "./i18n.js";
+
+const S = { history: [], alerts: [], updates: 0 };
+const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)}%`);
+
+function renderWallboard(snap) {
+  if (!snap) return;
+  S.updates += 1;
+  $("#wall").dataset.updates = String(S.updates);
+  $("#queues").replaceChildren(...snap.queues.map((q) => el("tr", { "data-queue": q.queue },
+    el("td", {}, q.queue), el("td", { class: "num", "data-col": "waiting" }, q.waiting),
+    el("td", { class: "num" }, duration(q.longest_wait_s)), el("td", { class: "num" }, duration(q.ewt_s)),
+    el("td", { class: `num ${q.service_level < 0.8 ? "sl-low" : ""}` }, pct(q.service_level)),
+    el("td", { class: "num" }, pct(q.abandon_rate)), el("td", { class: "num" }, q.answered),
+    el("td", {}, Object.entries(q.agents_by_state || {}).map(([k, v]) => `${t(k)} ${v}`).join(" · ")))));
+  S.agentSince = Date.now();
+  $("#agents").replaceChildren(...snap.agents.map((a) => el("tr", { "data-agent": a.agent_id },
+    el("td", {}, a.agent_id), el("td", {}, a.name),
+    el("td", {}, el("span", { class: `badge ${a.state}`, "data-state": a.state }, t(a.state))),
+    el("td", { class: "num", "data-in-state": a.in_state_s }, duration(a.in_state_s)),
+    el("td", {}, a.call_id ? ["listen", "whisper", "barge"].map((m) => el("button", { onclick: () => supervise(a.call_id, m) }, t(m))) : ""))));
+  $("#updated").textContent = new Date().toLocaleTimeString();
+}
+
+async function supervise(callId, mode) {
+  try { await api("POST", `/api/v1/desktop/calls/${callId}/supervise`, { mode }); toast(`${t(mode)} ✓`); }
+  catch (e) { toast(e.message, "error"); }
+}
+
+function renderCharts() {
+  lineChart($("#chart-waiting"), S.history.map((p) => p.waiting));
+  lineChart($("#chart-sl"), S.history.map((p) => p.service_level), { yMax: 1, color: "#1a7f37", label: (v) => `${Math.round(v * 100)}%` });
+}
+
+function renderAlerts() {
+  $("#alerts").replaceChildren(...S.alerts.slice(-30).reverse().map((a) => el("div", { class: "alert-item", "data-kind": a.kind }, `${a.at.slice(11, 19)} ${a.detail}`)));
+}
+
+async function refresh() {
+  const wb = await api("GET", "/api/v1/desktop/wallboard");
+  S.history = wb.history || [];
+  S.alerts = wb.alerts || [];
+  renderWallboard(wb);
+  renderCharts();
+  renderAlerts();
+}
+
+function onMessage(msg) {
+  if (msg.type === "wallboard") renderWallboard(msg.data);
+  else if (msg.type === "wallboard.point") { S.history.push(msg.data); S.history = S.history.slice(-720); renderCharts(); }
+  else if (msg.type === "alert") { S.alerts.push(msg.data); renderAlerts(); }
+}
+
+function reportQuery() {
+  const q = new URLSearchParams({ group: $("#r-group").value });
+  if ($("#r-from").value) q.set("from", new Date(`${$("#r-from").value}T00:00:00+08:00`).toISOString());
+  if ($("#r-to").value) q.set("to", new Date(`${$("#r-to").value}T23:59:59+08:00`).toISOString());
+  return q;
+}
+
+async function runReport() {
+  const q = reportQuery();
+  $("#r-csv").href = `/api/v1/reports/kpis.csv?${q}&lang=${document.documentElement.lang === "en" ? "en" : "zh-CN"}`;
+  try {
+    const rep = await api("GET", `/api/v1/reports/kpis?${q}`);
+    const rows = [...rep.rows, { ...rep.total, key: "合计 / total" }];
+    $("#report-rows").replaceChildren(...rows.map((r) => el("tr", {},
+      el("td", {}, r.key), el("td", { class: "num" }, r.offered), el("td", { class: "num" }, r.answered), el("td", { class: "num" }, r.abandoned),
+      el("td", { class: "num" }, r.asa_s ?? "—"), el("td", { class: "num" }, r.aht_s ?? "—"), el("td", { class: "num" }, pct(r.service_level)),
+      el("td", { class: "num" }, pct(r.abandon_rate)), el("td", { class: "num" }, pct(r.fcr)), el("td", { class: "num" }, r.bot_calls), el("td", { class: "num" }, pct(r.containment)))));
+    barChart($("#chart-report"), rep.rows.map((r) => r.key), [
+      { name: "offered", color: "#9ec5fe", values: rep.rows.map((r) => r.offered) },
+      { name: "answered", color: "#1f6feb", values: rep.rows.map((r) => r.answered) },
+      { name: "abandoned", color: "#cf222e", values: rep.rows.map((r) => r.abandoned) },
+    ]);
+  } catch (e) { toast(e.message, "error"); }
+}
+
+async function main() {
+  const who = await ensureLogin();
+  $("#who").textContent = who.username;
+  for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => {
+    for (const x of document.querySelectorAll("[data-tab]")) x.classList.toggle("active", x === b);
+    $("#wall").hidden = b.dataset.tab !== "wall";
+    $("#reports").hidden = b.dataset.tab !== "reports";
+    if (b.dataset.tab === "reports") runReport();
+  });
+  $("#r-run").addEventListener("click", runReport);
+  await refresh();
+  applyI18n();
+  const me = await api("GET", "/api/v1/desktop/me").catch(() => ({ push: { epoch: null, last_id: null } }));
+  const sock = new PushSocket(who, {
+    onMessage,
+    onResync: () => refresh(),
+    onStatus: (up) => { $("#conn").textContent = up ? t("connected") : t("reconnecting"); },
+  });
+  sock.start(me.push.epoch, me.push.last_id);
+  setInterval(() => {
+    for (const td of document.querySelectorAll("[data-in-state]")) {
+      td.textContent = duration(Number(td.dataset.inState) + (Date.now() - S.agentSince) / 1000);
+    }
+  }, 1000);
+}
+
+main().catch((e) => toast(e.message, "error"));

@@ -1,0 +1,113 @@
+"""An agent and a supervisor in a real browser: available → incoming call → accept →
+screen pop with the right customer, loan status and risk flags → hang up → disposition;
+the supervisor's wallboard follows along."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from lendline.domain.customer import LOAN_STATUS_ZH, LoanStatus
+from lendline.integration.api import RISK_FLAG_ZH
+from tests.integration.desktop.helpers import general_queue_customer
+
+from .conftest import ARTIFACTS, LiveApp
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+PASSWORD = "demo-Passw0rd!"
+
+
+def _login(page: Page, url: str, username: str) -> None:
+    page.goto(url)
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+
+
+def test_agent_takes_a_call_and_the_wallboard_moves(live_app: LiveApp, browser: Browser) -> None:
+    customer = general_queue_customer(live_app.container)
+    viewport = {"width": 1366, "height": 768}
+    sup_page = browser.new_context(viewport=viewport, locale="zh-CN").new_page()
+    agent_page = browser.new_context(viewport=viewport, locale="zh-CN").new_page()
+    try:
+        _login(sup_page, f"{live_app.url}/supervisor", "supervisor01")
+        wall = sup_page.get_by_test_id("wallboard")
+        expect(
+            sup_page.get_by_test_id("queue-table").locator("tr[data-queue=general]")
+        ).to_be_visible()
+        expect(sup_page.get_by_test_id("connection")).to_have_text("已连接")
+
+        _login(agent_page, f"{live_app.url}/agent", "agent01")
+        state = agent_page.get_by_test_id("agent-state")
+        expect(state).to_have_attribute("data-state", "offline")
+        expect(agent_page.get_by_test_id("connection")).to_have_text("已连接")
+        agent_page.locator("#btn-available").click()
+        expect(state).to_have_attribute("data-state", "available")
+        agent_row = sup_page.locator("#agents tr[data-agent=agent01] [data-state]")
+        expect(agent_row).to_have_attribute("data-state", "available")
+
+        # a call comes in through the API
+        token = httpx.post(
+            f"{live_app.url}/api/v1/session/login",
+            json={"username": "supervisor01", "password": PASSWORD},
+        ).json()["token"]
+        r = httpx.post(
+            f"{live_app.url}/api/v1/calls",
+            json={"customer_id": customer.customer_id},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 201, r.text
+        incoming = agent_page.get_by_test_id("incoming-call")
+        expect(incoming).to_be_visible()
+        agent_page.screenshot(path=str(ARTIFACTS / "desktop-incoming.png"))
+        agent_page.keyboard.press("Alt+A")  # the accept shortcut
+        expect(incoming).to_be_hidden()
+        expect(state).to_have_attribute("data-state", "on_call")
+
+        pop = agent_page.get_by_test_id("screen-pop")
+        expect(pop).to_have_attribute("data-call-id", r.json()["call_id"])
+        name = agent_page.get_by_test_id("customer-name")
+        expect(name).to_contain_text(customer.name[0] + "*")
+        assert customer.name not in name.inner_text()  # masked
+        statuses = {LOAN_STATUS_ZH[LoanStatus(ln.status)] for ln in customer.loans}
+        loan_cells = agent_page.get_by_test_id("loan-status")
+        expect(loan_cells).to_have_count(len(customer.loans))
+        assert set(loan_cells.all_inner_texts()) == statuses
+        flags = agent_page.get_by_test_id("risk-flags")
+        for flag in customer.risk_flags.split(","):
+            expect(flags).to_contain_text(RISK_FLAG_ZH[flag])
+        expect(agent_page.get_by_test_id("bot-transcript")).to_be_attached()
+        expect(sup_page.locator("#agents tr[data-agent=agent01] [data-state]")).to_have_attribute(
+            "data-state", "on_call"
+        )
+        agent_page.screenshot(path=str(ARTIFACTS / "desktop-screen-pop.png"))
+        sup_page.screenshot(path=str(ARTIFACTS / "supervisor-wallboard-on-call.png"))
+
+        agent_page.get_by_test_id("hangup").click()
+        expect(state).to_have_attribute("data-state", "wrap_up")
+        expect(agent_page.get_by_test_id("wrapup")).to_be_visible()
+        agent_page.get_by_test_id("disposition").select_option("resolved")
+        agent_page.get_by_test_id("disposition-note").fill("客户咨询审批进度，已告知")
+        agent_page.get_by_test_id("disposition-submit").click()
+        expect(agent_page.get_by_test_id("wrapup")).to_have_attribute("data-saved", "resolved")
+        # the disposition ends the wrap-up: the agent is offered calls again
+        expect(state).to_have_attribute("data-state", "available")
+        expect(pop).to_have_attribute("data-call-id", "")
+        expect(sup_page.locator("#agents tr[data-agent=agent01] [data-state]")).to_have_attribute(
+            "data-state", "available"
+        )
+        assert int(wall.get_attribute("data-updates") or "0") >= 3
+        agent_page.screenshot(path=str(ARTIFACTS / "desktop-wrapup.png"))
+
+        # English toggle, and the reports tab with its CSV link
+        agent_page.locator("header [data-action=lang]").click()
+        expect(agent_page.locator("#btn-available")).to_have_text("Available")
+        sup_page.get_by_test_id("tab-reports").click()
+        expect(sup_page.get_by_test_id("report-table").locator("tbody tr").first).to_be_visible()
+        href = sup_page.get_by_test_id("report-csv").get_attribute("href") or ""
+        assert href.startswith("/api/v1/reports/kpis.csv?group=queue")
+        sup_page.screenshot(path=str(ARTIFACTS / "supervisor-reports.png"))
+    finally:
+        agent_page.context.close()
+        sup_page.context.close()
