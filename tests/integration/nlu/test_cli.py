@@ -11,15 +11,28 @@ import pytest
 from typer.testing import CliRunner
 
 from lendline.cli import app
+from lendline.dialogue.nlu import registry
 
-BANKING77 = Path("/work/shared/data/banking77/train.csv")
 ROOT = Path(__file__).resolve().parents[3]
+# ../shared beside the checkout (CI and worktrees), else the workplace's copy
+BANKING77 = next(
+    (
+        p
+        for p in (
+            ROOT.parent / "shared/data/banking77/train.csv",
+            Path("/work/shared/data/banking77/train.csv"),
+        )
+        if p.is_file()
+    ),
+    Path("/work/shared/data/banking77/train.csv"),
+)
 runner = CliRunner()
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LENDLINE_DATA_DIR", str(tmp_path / "var"))
+    registry._LOADED.clear()  # as in a fresh process: nothing loaded yet
     return tmp_path / "var"
 
 
@@ -100,7 +113,9 @@ def test_train_and_eval_on_tsv_with_own_labels(tmp_path: Path) -> None:
         app, ["nlu", "train", "--data", str(data), "--out", str(model), "--model-type", "baseline"]
     )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["nlu", "eval", "--model", str(model), "--data", str(data), "--json"])
+    result = runner.invoke(
+        app, ["nlu", "eval", "--model", str(model), "--data", str(data), "--json"]
+    )
     assert json.loads(result.stdout)["accuracy"] == 1.0
 
 
@@ -111,9 +126,7 @@ def test_train_and_eval_on_tsv_with_own_labels(tmp_path: Path) -> None:
 def test_bad_training_data_is_a_clear_error(tmp_path: Path, content: str, suffix: str) -> None:
     data = tmp_path / f"bad{suffix}"
     data.write_text(content, encoding="utf-8")
-    result = runner.invoke(
-        app, ["nlu", "train", "--data", str(data), "--out", str(tmp_path / "m")]
-    )
+    result = runner.invoke(app, ["nlu", "train", "--data", str(data), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2
     assert "invalid_training_data" in result.output
     assert not (tmp_path / "m").exists()
@@ -121,7 +134,8 @@ def test_bad_training_data_is_a_clear_error(tmp_path: Path, content: str, suffix
 
 def test_eval_of_a_directory_that_is_no_model(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["nlu", "eval", "--model", str(tmp_path), "--data", str(ROOT / "data/nlu/en/heldout.tsv")]
+        app,
+        ["nlu", "eval", "--model", str(tmp_path), "--data", str(ROOT / "data/nlu/en/heldout.tsv")],
     )
     assert result.exit_code == 2
     assert "config_error" in result.output

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lendline.dialogue.nlu import INTENTS, IntentClassifier, load_classifier
+from lendline.dialogue.nlu import INTENTS, IntentClassifier, load_classifier, registry
 from lendline.dialogue.nlu.dataset import Example, builtin_files, load_many
 from lendline.dialogue.nlu.linear import LinearIntentModel
 from lendline.dialogue.nlu.persist import load_model, save_model
@@ -82,11 +82,16 @@ def test_any_label_set_trains() -> None:
 
 
 def test_load_classifier_caches_the_trained_default(tmp_path: Path) -> None:
+    registry._LOADED.clear()
     first: IntentClassifier = load_classifier("baseline", cache_dir=tmp_path)
-    assert load_classifier("baseline", cache_dir=tmp_path) is first
+    assert load_classifier("baseline", cache_dir=tmp_path / "elsewhere") is first
     cached = [p for p in tmp_path.iterdir() if p.name.startswith("baseline-")]
     assert len(cached) == 1 and (cached[0] / "meta.json").is_file()
     assert first.predict("别再打了").intent == "stop_calling"
+    registry._LOADED.clear()  # a new process: loads the cached copy, trains nothing
+    again = load_classifier("baseline", cache_dir=tmp_path)
+    assert again is not first
+    assert again.predict("别再打了") == first.predict("别再打了")
 
 
 def test_load_classifier_rejects_unknown_specs(tmp_path: Path) -> None:

@@ -55,7 +55,8 @@ def _cache_root() -> Path:
 def load_classifier(spec: str = "baseline", *, cache_dir: Path | None = None) -> IntentClassifier:
     """The classifier named by ``spec``; loaded once per process, then shared."""
     root = cache_dir if cache_dir is not None else _cache_root()
-    key = (spec, str(root.resolve()))
+    # built-in models are keyed by their data, so one process trains each only once
+    key = (spec, data_fingerprint(builtin_training_files()) if spec in BUILTIN_TYPES else "")
     with _LOCK:
         if key not in _LOADED:
             _LOADED[key] = _load(spec, root)
