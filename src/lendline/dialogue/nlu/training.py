@@ -14,7 +14,7 @@ from lendline.dialogue.nlu.dataset import Example
 from lendline.dialogue.nlu.linear import LinearIntentModel, Progress
 from lendline.errors import ValidationError
 
-MODEL_TYPES = ("baseline", "encoder", "finetune")
+MODEL_TYPES = ("baseline", "encoder", "minilm", "finetune")
 DEFAULT_MODEL_TYPE = "encoder"
 
 
