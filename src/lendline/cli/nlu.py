@@ -183,7 +183,11 @@ def eval_cmd(
         _fail(exc)
         return
     report = evaluate(
-        clf, examples, timer=time.perf_counter, latency_samples=latency_samples or None
+        clf,
+        examples,
+        timer=time.perf_counter,
+        cpu_timer=time.thread_time,
+        latency_samples=latency_samples or None,
     )
     if as_json:
         out.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
@@ -203,7 +207,8 @@ def eval_cmd(
         out.print(f"[yellow]labels the model does not know[/]: {', '.join(report.unknown_labels)}")
     out.print(
         f"accuracy {report.accuracy:.4f}  macro-F1 {report.macro_f1:.4f}  ECE {report.ece:.4f}  "
-        f"latency p50 {report.p50_ms:.2f} ms  p99 {report.p99_ms:.2f} ms  (n={report.n})"
+        f"latency p50 {report.p50_ms:.2f} ms  p99 {report.p99_ms:.2f} ms  "
+        f"(CPU p50 {report.cpu_p50_ms:.2f} ms  p99 {report.cpu_p99_ms:.2f} ms)  (n={report.n})"
     )
 
 

@@ -110,9 +110,10 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     BATCH = 64
     MAX_TOKENS = 48
 
-    def __init__(self, weight: float = 1.0, threads: int = 1) -> None:
+    def __init__(self, weight: float = 1.0, threads: int = 1, quantize: bool = True) -> None:
         self.weight = weight
         self.threads = threads
+        self.quantize = quantize
         self.progress: Callable[[str, int, int], None] | None = None
 
     def fit(self, texts: Sequence[str], y: Any = None) -> MiniLMEmbedder:
@@ -126,10 +127,16 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             from lendline.dialogue.nlu.finetune import encoder_dir
 
             path = encoder_dir()
-            loaded = (
-                AutoTokenizer.from_pretrained(path, local_files_only=True),
-                AutoModel.from_pretrained(path, local_files_only=True).eval(),
-            )
+            net = AutoModel.from_pretrained(path, local_files_only=True).eval()
+            if getattr(self, "quantize", False):
+                import torch
+
+                # int8 weights for the linear layers: the same at training and serving,
+                # so the classifier sees the features it was trained on
+                net = torch.ao.quantization.quantize_dynamic(
+                    net, {torch.nn.Linear}, dtype=torch.qint8
+                )
+            loaded = (AutoTokenizer.from_pretrained(path, local_files_only=True), net)
             self._loaded = loaded
         return loaded
 
