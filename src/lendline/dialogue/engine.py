@@ -75,6 +75,9 @@ class _Turn:
         self.en.append(render(t, False, prompt_values(ctx.slots, ctx.vars, False)))
 
 
+DTMF_NUMBER_SLOTS = frozenset({"amount", "term_months"})
+
+
 class DialogueEngine:
     """Runs ``flows`` (must include ``main``) with ``understanding`` and ``actions``.
 
@@ -161,6 +164,9 @@ class DialogueEngine:
                 if any(w in raw for w in words):
                     slots[st.slot] = value
                     break
+        elif inp.dtmf and not inp.text.strip() and st.slot in DTMF_NUMBER_SLOTS and raw.isdigit():
+            # keyed digits are the number itself: "500000#" is 500,000 yuan, "24#" 24 months
+            return Understood("dtmf", 1.0, {st.slot: int(raw)})
         if st.free_text:
             slots[st.free_text] = mask_user_text(raw, False)[:500]
         return Understood(u.intent, u.confidence, slots, dict(u.slot_errors), u.ranking)

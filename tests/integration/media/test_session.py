@@ -170,3 +170,20 @@ async def test_ports_come_from_the_configured_range(scheduler: MediaScheduler) -
         assert s.endpoint is not None and s.endpoint.rtcp_port == s.local_port + 1
     finally:
         await s.close()
+
+
+async def test_symmetric_rtp_latches_to_where_the_peer_really_sends_from(
+    scheduler: MediaScheduler,
+) -> None:
+    ours = await MediaSession.open(scheduler)
+    phone = await MediaSession.open(scheduler)
+    ours.connect("127.0.0.1", 9, latch=True)  # the SDP named an address we cannot reach (NAT)
+    phone.connect("127.0.0.1", ours.local_port)
+    heard: list[np.ndarray] = []
+    phone.add_audio_tap(heard.append)
+    await asyncio.sleep(0.1)
+    await ours.play(ToneSource(700, 0.6))
+    assert ours.endpoint is not None and ours.endpoint.remote == ("127.0.0.1", phone.local_port)
+    assert dominant_hz(np.concatenate(heard)) == pytest.approx(700, abs=10)
+    await ours.close()
+    await phone.close()

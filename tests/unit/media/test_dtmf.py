@@ -47,6 +47,42 @@ def test_receiver_reports_each_tone_once_even_without_its_start() -> None:
     assert got == ["1", "1", "9"]
 
 
+def test_verbatim_replay_after_a_gap_is_a_new_key_press_but_reordering_is_not() -> None:
+    pkts = dtmf_packets("5", 43200)
+    rx = DtmfReceiver()
+    got = []
+    for start in (0.0, 0.5):  # SIPp: same SSRC, sequence numbers and timestamp, 0.5 s later
+        for k, p in enumerate(pkts):
+            if rx.feed(9, p.timestamp, p.payload, 8155 + min(k, 7), start + 0.02 * k):
+                got.append("5")
+    assert got == ["5", "5"]
+    rx2 = DtmfReceiver()
+    order = [0, 1, 2, 3, 7, 8, 4, 9]  # non-end packets 4 arrives just after the end: reordered
+    reports = [
+        rx2.feed(9, pkts[i].timestamp, pkts[i].payload, 100 + min(i, 7), 0.02 * n)
+        for n, i in enumerate(order)
+    ]
+    assert sum(r is not None for r in reports) == 1
+
+
+def test_replay_of_an_older_tone_counts_but_a_network_duplicate_does_not() -> None:
+    one, five = dtmf_packets("1", 13280), dtmf_packets("5", 43200)
+    rx = DtmfReceiver()
+    got = []
+    t = 0.0
+    for tone, base in ((one, 7984), (five, 8155), (one, 7984)):  # SIPp plays 1, 5, 1
+        for k, p in enumerate(tone):
+            d = rx.feed(9, p.timestamp, p.payload, base + min(k, 7), t)
+            got += [d.digit] if d else []
+            t += 0.02
+        t += 0.3
+    assert got == ["1", "5", "1"]
+    dup = DtmfReceiver()
+    first = one[0]
+    assert dup.feed(9, first.timestamp, first.payload, 7984, 0.0) is not None
+    assert dup.feed(9, first.timestamp, first.payload, 7984, 0.001) is None  # duplicated packet
+
+
 def test_replayed_tone_with_same_timestamp_is_a_new_key_press() -> None:
     rx = DtmfReceiver()
     pkts = dtmf_packets("4", 500)

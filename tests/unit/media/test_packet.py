@@ -75,3 +75,14 @@ def test_wrap_aware_deltas() -> None:
     assert seq_delta(0xFFFE, 2) == -4
     assert ts_delta(100, 2**32 - 60) == 160
     assert is_rtcp(b"\x80\xc8") and not is_rtcp(b"\x80\x00")
+
+
+@given(st.lists(st.binary(max_size=80), max_size=30))
+def test_stream_receive_never_raises_on_garbage(datagrams: list[bytes]) -> None:
+    from lendline.telephony.rtp.stream import RtpStream
+
+    s = RtpStream(payload_type=0, ssrc=5)
+    for i, d in enumerate(datagrams):
+        s.receive(d, i * 0.02)
+        s.playout()
+    assert s.stats().malformed <= len(datagrams)

@@ -41,10 +41,13 @@ class MediaBenchResult:
     rfc3550_jitter_p99_ms: float  # over streams, of each stream's final estimate
     rfc3550_jitter_max_ms: float
     scheduler_max_late_ms: float
-    scheduler_skipped_frames: int
+    scheduler_skipped_frames: int  # per call: frames not sent after stalls > 60 ms
     cpu_percent: float
     rss_per_call_kib: float
     target_met: bool
+    niceness: int = 0
+    sched_policy: str = "other"
+    load_avg_1m: float = 0.0
     per_packet_p99_within_target: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -155,6 +158,11 @@ async def run_media_bench(calls: int, seconds: float) -> MediaBenchResult:
         cpu_percent=round(cpu, 1),
         rss_per_call_kib=round(rss_per_call, 1),
         target_met=False,
+        niceness=os.nice(0),
+        sched_policy={os.SCHED_RR: "rr", os.SCHED_FIFO: "fifo"}.get(
+            os.sched_getscheduler(0), "other"
+        ),
+        load_avg_1m=round(os.getloadavg()[0], 2),
     )
 
 

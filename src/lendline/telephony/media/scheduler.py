@@ -26,12 +26,19 @@ class Ticking(Protocol):
 
     def tick_send(self, now_s: float) -> None: ...
 
+    def tick_skip(self, frames: int) -> None: ...
+
 
 class MediaScheduler:
     """Drives all registered sessions every ``period_s`` seconds."""
 
-    def __init__(self, *, period_s: float = 0.020, clock: Clock | None = None) -> None:
+    def __init__(
+        self, *, period_s: float = 0.020, clock: Clock | None = None, max_burst: int = 5
+    ) -> None:
+        """``max_burst``: after a stall, up to this many frames per call are sent at once
+        (a peer's jitter buffer absorbs 100 ms); older ones are skipped in media time."""
         self.period_s = period_s
+        self.max_burst = max_burst
         self.clock = clock or SystemClock()
         self._sessions: dict[int, Ticking] = {}
         self._task: asyncio.Task[None] | None = None
@@ -52,12 +59,16 @@ class MediaScheduler:
         return len(self._sessions)
 
     async def _run(self) -> None:
-        self.pacer = pacer = Pacer(self.clock.monotonic(), self.period_s, max_burst=3)
+        self.pacer = pacer = Pacer(self.clock.monotonic(), self.period_s, max_burst=self.max_burst)
         while self._sessions:
             now = self.clock.monotonic()
+            skipped_before = pacer.skipped
+            late_s = now - pacer.next_deadline()  # before ``due`` moves the schedule on
             n = pacer.due(now)
+            if pacer.skipped > skipped_before:
+                self._skip(pacer.skipped - skipped_before)
             if n:
-                self.max_lateness_s = max(self.max_lateness_s, pacer.lateness(now))
+                self.max_lateness_s = max(self.max_lateness_s, late_s)
             for _ in range(n):
                 self._tick(now)
             delay = pacer.next_deadline() - self.clock.monotonic()
@@ -78,6 +89,14 @@ class MediaScheduler:
             except Exception:
                 log.exception("media_tick_send_failed")
 
+    def _skip(self, frames: int) -> None:
+        """The process fell too far behind: frames not sent still pass in media time."""
+        for s in list(self._sessions.values()):
+            try:
+                s.tick_skip(frames)
+            except Exception:
+                log.exception("media_tick_skip_failed")
+
     async def close(self) -> None:
         self._sessions.clear()
         if self._task is not None:
@@ -85,3 +104,20 @@ class MediaScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def request_realtime(priority: int = 10) -> bool:
+    """Ask the OS to schedule this process SCHED_RR at ``priority`` (as media servers run).
+
+    On a busy host default scheduling can leave the process unscheduled for tens of ms, which
+    shows as jitter (docs/media.md, benchmark). Returns False, with a warning logged, when
+    not permitted (needs CAP_SYS_NICE) or not supported; media still works without it.
+    """
+    import os
+
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(priority))
+    except (PermissionError, OSError, AttributeError) as exc:
+        log.warning("media_realtime_unavailable", error=str(exc))
+        return False
+    return True

@@ -22,56 +22,32 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import structlog
 
 from lendline.clock import Clock, SystemClock
-from lendline.domain.recording import RecordingInfo, RecordingMeta, RecordingSink
 from lendline.errors import Conflict
 from lendline.telephony.media.endpoint import Addr, RtpEndpoint
-from lendline.telephony.media.events import DtmfReceived, MediaEvent, MediaTimeout, PlaybackDone
-from lendline.telephony.media.recorder import RecordingTap
+from lendline.telephony.media.events import DtmfReceived, MediaEvent, MediaTimeout
+from lendline.telephony.media.operations import (
+    FRAME,
+    CollectResult,
+    MediaOperations,
+    PlayResult,
+)
 from lendline.telephony.media.scheduler import MediaScheduler
-from lendline.telephony.media.sources import AudioSource, PcmSource, load_wav
 from lendline.telephony.rtp.dtmf import DtmfDigit
 from lendline.telephony.rtp.g711 import Int16Array
+from lendline.telephony.rtp.packet import is_rtcp
 from lendline.telephony.rtp.rtcp import NTP_UNIX_OFFSET_S
 from lendline.telephony.rtp.stream import RtpStream, StreamStats
 
 log = structlog.get_logger(__name__)
-FRAME = 160  # samples per 20 ms at 8 kHz
+__all__ = ["CollectResult", "MediaSession", "PlayResult"]
 
 
-@dataclass(frozen=True, slots=True)
-class PlayResult:
-    """How a ``play`` ended; ``digit`` is the key that barged in, if any."""
-
-    interrupted: bool
-    digit: str | None = None
-    played_s: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class CollectResult:
-    """Digits collected; ``reason``: max_digits | terminator | timeout | closed."""
-
-    digits: str
-    reason: str
-    terminator: str | None = None
-
-
-@dataclass(slots=True)
-class _Playback:
-    source: AudioSource
-    done: asyncio.Future[PlayResult]
-    barge_in: bool
-    frames: int = 0
-
-
-class MediaSession:
+class MediaSession(MediaOperations):
     """One RTP endpoint and its media operations. Build with ``await MediaSession.open``."""
 
     def __init__(
@@ -88,15 +64,16 @@ class MediaSession:
         self._audio_taps: list[Callable[[Int16Array], None]] = []
         self._digits: deque[str] = deque(maxlen=64)
         self._digit_arrived = asyncio.Event()
-        self._playback: _Playback | None = None
-        self._hold: AudioSource | None = None
-        self._partner: MediaSession | None = None
-        self._tap: RecordingTap | None = None
-        self._rx: Int16Array | None = None
+        self._playback = None
+        self._hold = None
+        self._partner = None
+        self._tap = None
+        self._rx = None
         self._last_rx_s: float | None = None
         self._timed_out = False
         self._closed = asyncio.Event()
         self._final: StreamStats | None = None
+        self._latch_pending = False
 
     # ---- lifecycle -----------------------------------------------------------------
     @classmethod
@@ -128,10 +105,6 @@ class MediaSession:
         assert self.endpoint is not None
         return self.endpoint.local[1]
 
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
     def connect(
         self,
         remote_host: str,
@@ -140,15 +113,19 @@ class MediaSession:
         payload_type: int = 0,
         dtmf_payload_type: int | None = 101,
         rtcp_mux: bool = False,
+        latch: bool = False,
     ) -> None:
         """Start sending to the peer's SDP address with the negotiated payload types.
 
-        Calling it again (re-INVITE) switches address/codec and keeps the SSRC.
+        ``latch`` (symmetric RTP, for phones behind NAT): send to wherever the first valid
+        RTP packet comes from instead of the SDP address. Calling ``connect`` again
+        (re-INVITE) switches address/codec and keeps the SSRC.
         """
         assert self.endpoint is not None
         if self.closed:
             raise Conflict("media session is closed", code="media_closed")
         self.endpoint.set_remote(remote_host, remote_port, rtcp_mux=rtcp_mux)
+        self._latch_pending = latch
         ssrc = self.stream.ssrc if self.stream else None
         self.stream = RtpStream(
             payload_type=payload_type,
@@ -213,9 +190,19 @@ class MediaSession:
         now = self.clock.monotonic()
         self._last_rx_s = now
         self._timed_out = False
+        malformed = self.stream.malformed
         for ev in self.stream.receive(data, now):
             if isinstance(ev, DtmfDigit):
                 self._on_digit(ev.digit, now)
+        if (
+            self._latch_pending
+            and self.endpoint is not None
+            and not is_rtcp(data)
+            and self.stream.malformed == malformed
+        ):
+            self._latch_pending = False
+            if addr != self.endpoint.remote:
+                self.endpoint.set_remote(addr[0], addr[1], rtcp_mux=self.endpoint.rtcp_mux)
 
     def _on_digit(self, digit: str, now: float) -> None:
         self._digits.append(digit)
@@ -255,6 +242,15 @@ class MediaSession:
             if rtcp is not None:
                 self.endpoint.send_rtcp(rtcp)
 
+    def tick_skip(self, frames: int) -> None:
+        """Frames the scheduler could not send in time: the RTP clock and the source still
+        advance, so the peer sees a short gap rather than audio drifting behind real time."""
+        if self.stream is None:
+            return
+        for _ in range(frames):
+            self._next_out()
+        self.stream.skip_frames(frames)
+
     def _next_out(self) -> Int16Array | None:
         pb = self._playback
         if pb is not None:
@@ -271,148 +267,6 @@ class MediaSession:
         if self._partner is not None:
             return self._partner._rx
         return None
-
-    # ---- playing -------------------------------------------------------------------
-    async def play(
-        self, source: AudioSource | Path | Int16Array, *, barge_in: bool = False
-    ) -> PlayResult:
-        """Play ``source`` (a source, a WAV path, or 8 kHz int16 samples) to the peer.
-
-        Returns when it has been sent, or at once when ``barge_in`` and a key is pressed,
-        or when ``stop_playback``/``close`` cuts it. Replaces a prompt already playing.
-        """
-        if isinstance(source, Path):
-            source = PcmSource(load_wav(source))
-        elif isinstance(source, np.ndarray):
-            source = PcmSource(source)
-        if self.closed or self.stream is None:
-            return PlayResult(interrupted=True)
-        self._finish_playback(interrupted=True)
-        done: asyncio.Future[PlayResult] = asyncio.get_running_loop().create_future()
-        self._playback = _Playback(source, done, barge_in)
-        try:
-            return await asyncio.shield(done)
-        except asyncio.CancelledError:
-            self._finish_playback(interrupted=True)
-            raise
-
-    def stop_playback(self) -> None:
-        self._finish_playback(interrupted=True)
-
-    @property
-    def playing(self) -> bool:
-        return self._playback is not None
-
-    def _finish_playback(self, *, interrupted: bool, digit: str | None = None) -> None:
-        pb, self._playback = self._playback, None
-        if pb is None:
-            return
-        if not pb.done.done():
-            pb.done.set_result(PlayResult(interrupted, digit, pb.frames * FRAME / 8000))
-        self._emit(PlaybackDone(interrupted, self.clock.monotonic()))
-
-    def start_hold(self, source: AudioSource) -> None:
-        """Play ``source`` whenever no prompt is playing (music on hold)."""
-        self._hold = source
-
-    def stop_hold(self) -> None:
-        self._hold = None
-
-    # ---- DTMF ----------------------------------------------------------------------
-    def send_dtmf(self, digits: str, *, duration_ms: int = 160) -> None:
-        """Send key presses to the peer as RFC 4733 events (``duration_ms`` each)."""
-        if self.stream is None:
-            raise Conflict("media session is not connected", code="media_not_connected")
-        self.stream.send_dtmf(digits, duration_ms=duration_ms)
-
-    @property
-    def pending_digits(self) -> str:
-        """Keys pressed but not yet collected (type-ahead)."""
-        return "".join(self._digits)
-
-    def flush_digits(self) -> str:
-        """Discard (and return) keys pressed but not yet collected."""
-        out = "".join(self._digits)
-        self._digits.clear()
-        return out
-
-    async def collect_dtmf(
-        self,
-        *,
-        max_digits: int = 1,
-        timeout_s: float = 5.0,
-        inter_digit_timeout_s: float = 3.0,
-        terminators: str = "#",
-        prompt: AudioSource | Path | None = None,
-        flush: bool = True,
-    ) -> CollectResult:
-        """Collect up to ``max_digits`` keys; the prompt (if any) stops at the first key.
-
-        ``timeout_s`` runs from the end of the prompt to the first key,
-        ``inter_digit_timeout_s`` between keys; a terminator ends collection (not included).
-        """
-        if flush:
-            self._digits.clear()
-        if prompt is not None:
-            await self.play(prompt, barge_in=True)
-        digits = ""
-        while not self.closed:
-            while self._digits:
-                d = self._digits.popleft()
-                if d in terminators:
-                    return CollectResult(digits, "terminator", d)
-                digits += d
-                if len(digits) >= max_digits:
-                    return CollectResult(digits, "max_digits")
-            self._digit_arrived.clear()
-            wait = timeout_s if not digits else inter_digit_timeout_s
-            try:
-                await asyncio.wait_for(self._digit_arrived.wait(), wait)
-            except TimeoutError:
-                return CollectResult(digits, "timeout")
-        return CollectResult(digits, "closed")
-
-    # ---- recording -----------------------------------------------------------------
-    def start_recording(self, sink: RecordingSink, meta: RecordingMeta) -> str:
-        """Record this leg in stereo (left = peer's audio, right = what we send); its id."""
-        if self._tap is not None:
-            raise Conflict("already recording", code="recording_active")
-        self._tap = RecordingTap(sink.open(meta))
-        return self._tap.writer.recording_id
-
-    def pause_recording(self) -> None:
-        if self._tap is not None:
-            self._tap.pause()
-
-    def resume_recording(self) -> None:
-        if self._tap is not None:
-            self._tap.resume()
-
-    @property
-    def recording_paused(self) -> bool:
-        return self._tap is not None and self._tap.paused
-
-    def stop_recording(self) -> RecordingInfo | None:
-        tap, self._tap = self._tap, None
-        return tap.close() if tap is not None else None
-
-    # ---- bridging ------------------------------------------------------------------
-    def bridge(self, other: MediaSession) -> None:
-        """Connect two legs: each sends the other's received audio (and relays DTMF)."""
-        if other is self:
-            raise Conflict("cannot bridge a session to itself", code="bridge_self")
-        self.unbridge()
-        other.unbridge()
-        self._partner, other._partner = other, self
-
-    def unbridge(self) -> None:
-        partner, self._partner = self._partner, None
-        if partner is not None and partner._partner is self:
-            partner._partner = None
-
-    @property
-    def bridged_to(self) -> MediaSession | None:
-        return self._partner
 
 
 def _pad(chunk: Int16Array) -> Int16Array:

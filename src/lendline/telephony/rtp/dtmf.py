@@ -59,51 +59,82 @@ class DtmfReceiver:
     """Turns telephone-event packets into key presses, once per tone.
 
     A tone is keyed by ``(ssrc, rtp timestamp)``; its repeated packets and retransmitted end
-    packets are ignored, as are late packets of the last 32 tones. A tone that has ended
-    and then starts again with the same timestamp (a sender replaying a recorded key press,
-    as SIPp does with its pcaps) is a new key press.
+    packets are ignored, as are late packets of the last 32 tones. A non-end packet of a
+    known tone starts a new key press when it is a replay:
+
+    - after the current tone's end, a newer sequence number, or an arrival more than
+      ``replay_gap_s`` after the end (a reordered packet of the old tone cannot be so late);
+    - for any remembered tone, its very first packet once more (SIPp replays its pcaps byte
+      for byte: same SSRC, sequence numbers and timestamp), unless it comes within
+      ``replay_gap_s`` of that tone's last packet (a network duplicate).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, replay_gap_s: float = 0.2) -> None:
+        self.replay_gap_s = replay_gap_s
         self._seen: deque[tuple[int, int]] = deque(maxlen=32)
         self._first_seq: dict[tuple[int, int], int | None] = {}
+        self._last_s: dict[tuple[int, int], float] = {}
         self._key: tuple[int, int] | None = None
         self._ended = False
         self._end_seq: int | None = None
+        self._end_s: float | None = None
 
-    def _is_replay(self, key: tuple[int, int], ev_end: bool, sequence: int | None) -> bool:
-        """A tone starting again: a later sequence number after its end, or its very first
-        packet once more (SIPp replays a pcap byte for byte: same timestamp, same numbers).
-        A reordered packet from the middle of the tone is neither."""
-        if ev_end or sequence is None:
+    def _is_replay(
+        self, key: tuple[int, int], ev_end: bool, sequence: int | None, arrival_s: float | None
+    ) -> bool:
+        if ev_end:
             return False
+        last = self._last_s.get(key)
+        long_gap = (
+            arrival_s is not None and last is not None and arrival_s - last > self.replay_gap_s
+        )
         if key == self._key:
             if not self._ended:
                 return False
-            if self._end_seq is not None and seq_delta(sequence, self._end_seq) > 0:
+            if (
+                sequence is not None
+                and self._end_seq is not None
+                and seq_delta(sequence, self._end_seq) > 0
+            ):
                 return True
-        return sequence == self._first_seq.get(key)
+            if long_gap:
+                return True
+        first = self._first_seq.get(key)
+        if sequence is None or first is None or sequence != first:
+            return False
+        return arrival_s is None or long_gap
 
     def feed(
-        self, ssrc: int, timestamp: int, payload: bytes, sequence: int | None = None
+        self,
+        ssrc: int,
+        timestamp: int,
+        payload: bytes,
+        sequence: int | None = None,
+        arrival_s: float | None = None,
     ) -> DtmfDigit | None:
         """Feed one telephone-event payload; a new key press, or ``None``."""
         ev = TelephoneEvent.parse(payload)
         if ev.digit is None:
             return None
         key = (ssrc, timestamp)
-        if (key == self._key or key in self._seen) and not self._is_replay(key, ev.end, sequence):
+        known = key == self._key or key in self._seen
+        replay = known and self._is_replay(key, ev.end, sequence, arrival_s)
+        if arrival_s is not None:
+            self._last_s[key] = arrival_s
+        if known and not replay:
             if key == self._key and ev.end and not self._ended:
-                self._ended, self._end_seq = True, sequence
+                self._ended, self._end_seq, self._end_s = True, sequence, arrival_s
             return None
         if key not in self._seen:
             self._seen.append(key)
         if len(self._first_seq) > 64:
             self._first_seq = {k: v for k, v in self._first_seq.items() if k in self._seen}
+            self._last_s = {k: v for k, v in self._last_s.items() if k in self._seen}
         self._first_seq[key] = sequence
         self._key = key
         self._ended = ev.end
         self._end_seq = sequence if ev.end else None
+        self._end_s = arrival_s if ev.end else None
         return DtmfDigit(digit=ev.digit, timestamp=timestamp, ssrc=ssrc)
 
 

@@ -152,6 +152,10 @@ class RtpStream:
         self.packets_sent += 1
         self.octets_sent += payload_bytes
 
+    def skip_frames(self, frames: int) -> None:
+        """Advance the RTP clock by ``frames`` without sending (the sender fell behind)."""
+        self._ts = (self._ts + frames * self.samples_per_frame) & 0xFFFFFFFF
+
     @property
     def sending_dtmf(self) -> bool:
         return bool(self._dtmf_out or self._pending_keys)
@@ -168,7 +172,9 @@ class RtpStream:
             is_event = pkt.payload_type == self.dtmf_payload_type
             self._rx.update(pkt.sequence, pkt.timestamp, arrival_s, timing=not is_event)
             if pkt.payload_type == self.dtmf_payload_type:
-                digit = self._dtmf_in.feed(pkt.ssrc, pkt.timestamp, pkt.payload, pkt.sequence)
+                digit = self._dtmf_in.feed(
+                    pkt.ssrc, pkt.timestamp, pkt.payload, pkt.sequence, arrival_s
+                )
                 return [digit] if digit else []
             if pkt.payload_type == self.payload_type:
                 self.jitter.push(pkt.sequence, pkt.timestamp, pkt.payload, arrival_s)

@@ -1,0 +1,84 @@
+"""The voicebot's flow files on a live RTP leg: prompts out, RFC 4733 keys in, hand-off."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lendline.app import Container, build_container
+from lendline.demo.seed import seed_demo_data
+from lendline.speech.tts import ToneTts
+from lendline.telephony.media import MediaScheduler, MediaSession
+from lendline.telephony.voicebot import run_voicebot
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def container(tmp_path: Path, sqlite_url: str) -> Iterator[Container]:
+    c = build_container(make_settings(tmp_path, sqlite_url))
+    seed_demo_data(c)
+    yield c
+    c.db.dispose()
+
+
+@pytest.fixture
+async def legs() -> AsyncIterator[tuple[MediaSession, MediaSession]]:
+    scheduler = MediaScheduler()
+    bot = await MediaSession.open(scheduler, call_id="bot-leg")
+    phone = await MediaSession.open(scheduler, call_id="phone-leg")
+    bot.connect("127.0.0.1", phone.local_port, payload_type=0)
+    phone.connect("127.0.0.1", bot.local_port, payload_type=0)
+    yield bot, phone
+    await bot.close()
+    await phone.close()
+    await scheduler.close()
+
+
+async def test_product_enquiry_by_keys_then_polite_end_on_silence(
+    container: Container, legs: tuple[MediaSession, MediaSession]
+) -> None:
+    bot, phone = legs
+    center = container.services["call_center"]
+    call = center.inbound_call(customer_id="C000002", reason="voicebot-test", channel="sip")
+    heard: list[np.ndarray] = []
+    phone.add_audio_tap(heard.append)
+
+    async def caller() -> None:
+        await asyncio.sleep(0.5)
+        phone.send_dtmf("2", duration_ms=60)  # 企业贷款, pressed while the prompt plays
+        await asyncio.sleep(1.5)
+        phone.send_dtmf("500000#", duration_ms=60)  # 50万
+
+    task = asyncio.create_task(caller())
+    out = await asyncio.wait_for(
+        run_voicebot(
+            bot,
+            ToneTts(),
+            container.services["dialogue"],
+            call_id=call.call_id,
+            customer_id="C000002",
+            flow="product_enquiry",
+            max_wait_s=2.5,
+        ),
+        60,
+    )
+    await task
+    assert out.states[:3] == [
+        "product_enquiry.ask_type",
+        "product_enquiry.ask_amount",
+        "product_enquiry.offer",
+    ]
+    # the caller cannot say yes or no without speech (no ASR here): after the no-input
+    # prompts the bot says goodbye and hangs up, keeping what it learned
+    assert out.hung_up and out.transfer_queue is None and out.states[-1] == "ended"
+    summary = container.services["dialogue"].summary(out.conversation_id)
+    assert summary["call_id"] == call.call_id and summary["channel"] == "voice"
+    said = [t["user"] for t in summary["turns"]]
+    assert said[1] == "[DTMF 2]" and said[2] == "500000"
+    assert "50万" in summary["turns"][3]["reply"] or "500000" in summary["turns"][3]["reply"]
+    loud = sum(1 for f in heard if np.sqrt(np.mean(f.astype(float) ** 2)) > 1000)
+    assert loud > 10  # prompts reached the caller
