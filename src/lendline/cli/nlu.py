@@ -234,7 +234,11 @@ def bench_nlu(
     as_json: bool = typer.Option(False, "--json", help="print figures as JSON"),
     rounds: int = typer.Option(3, help="passes over the held-out utterances"),
 ) -> None:
-    """Utterances per second, p50/p99 latency and memory of each intent model (one core)."""
+    """Utterances per second, p50/p99 latency and memory of each intent model (one core).
+
+    Wall-clock figures suffer when the machine is shared; ``cpu_*`` (CPU time of the
+    calling thread per call) is what each call costs on an idle core.
+    """
     import numpy as np
 
     from lendline.dialogue.nlu import load_classifier
@@ -250,8 +254,11 @@ def bench_nlu(
         clf.predict_batch(texts[:8])  # warm caches (jieba dictionary, encoder)
         load_s = time.perf_counter() - started
         times: list[float] = []
+        cpu: list[float] = []
         for _ in range(rounds):
-            times.extend(measure_latency(clf, texts, time.perf_counter)[1])
+            times.extend(
+                measure_latency(clf, texts, time.perf_counter, None, time.thread_time, cpu)[1]
+            )
         batch_start = time.perf_counter()
         clf.predict_batch(texts)
         batch_s = time.perf_counter() - batch_start
@@ -261,6 +268,8 @@ def bench_nlu(
                 "utterances": len(times),
                 "p50_ms": round(float(np.percentile(times, 50)), 3),
                 "p99_ms": round(float(np.percentile(times, 99)), 3),
+                "cpu_p50_ms": round(float(np.percentile(cpu, 50)), 3),
+                "cpu_p99_ms": round(float(np.percentile(cpu, 99)), 3),
                 "single_per_s": round(1000.0 * len(times) / sum(times), 1),
                 "batch_per_s": round(len(texts) / batch_s, 1),
                 "load_s": round(load_s, 2),
