@@ -91,7 +91,9 @@ def classify(
 def train(
     data: list[Path] = typer.Option(..., help="CSV (text,category) or TSV (intent<TAB>text)"),
     out_dir: Path = typer.Option(..., "--out", help="directory to write the model to"),
-    model_type: str = typer.Option(None, help="baseline | encoder | finetune (default: encoder)"),
+    model_type: str = typer.Option(
+        None, help="baseline | encoder | minilm | finetune (default: minilm)"
+    ),
     seed: int = typer.Option(0, help="random seed (training is deterministic per seed)"),
 ) -> None:
     """Train an intent model on any label set and save it for `nlu eval` / `nlu classify`."""

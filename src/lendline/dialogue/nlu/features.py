@@ -108,7 +108,7 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     BATCH = 64
-    MAX_TOKENS = 48
+    MAX_TOKENS = 32
 
     def __init__(self, weight: float = 1.0, threads: int = 1, quantize: bool = True) -> None:
         self.weight = weight

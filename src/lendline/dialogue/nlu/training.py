@@ -1,8 +1,13 @@
 """``train_model``: build an intent model of a given type from labelled examples.
 
-Model types: ``baseline`` and ``encoder`` (``linear.py``), ``finetune`` (``finetune.py``,
-an English MiniLM encoder fine-tuned end to end with torch). The label set is whatever
-the data holds, so BANKING77's 77 classes and a lender's own set train the same way.
+Model types: ``baseline``, ``encoder`` and ``minilm`` (``linear.py``), ``finetune``
+(``finetune.py``, an English MiniLM encoder fine-tuned end to end with torch). The label
+set is whatever the data holds, so BANKING77's 77 classes and a lender's own set train
+the same way.
+
+The default, ``minilm``, had the best accuracy on a BANKING77 dev split of train.csv
+(92.5 % against 90.8 % for ``baseline``) and trains in under two minutes on two cores;
+see docs/nlu.md for the figures and the latency it costs.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from lendline.dialogue.nlu.linear import LinearIntentModel, Progress
 from lendline.errors import ValidationError
 
 MODEL_TYPES = ("baseline", "encoder", "minilm", "finetune")
-DEFAULT_MODEL_TYPE = "encoder"
+DEFAULT_MODEL_TYPE = "minilm"
 
 
 def train_model(
