@@ -133,7 +133,7 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
                 # int8 weights for the linear layers: the same at training and serving,
                 # so the classifier sees the features it was trained on
-                net = torch.ao.quantization.quantize_dynamic(
+                net = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                     net, {torch.nn.Linear}, dtype=torch.qint8
                 )
             loaded = (AutoTokenizer.from_pretrained(path, local_files_only=True), net)
