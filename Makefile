@@ -38,6 +38,7 @@ test: test-deps services
 ## make bench: every benchmark, printing measured figures
 bench: test-deps services
 	$(BIN)/lendline bench routing
+	$(BIN)/lendline bench routing-erlang
 	$(BIN)/lendline bench nlu
 	$(BIN)/lendline bench dialogue
 	$(BIN)/lendline bench sip

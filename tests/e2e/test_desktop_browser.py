@@ -82,6 +82,10 @@ def test_agent_takes_a_call_and_the_wallboard_moves(live_app: LiveApp, browser: 
             "data-state", "on_call"
         )
         agent_page.screenshot(path=str(ARTIFACTS / "desktop-screen-pop.png"))
+        # a second confirmation for a sensitive operation: a code goes to the customer
+        agent_page.get_by_test_id("otp-operation").select_option("change_phone")
+        agent_page.get_by_test_id("otp").click()
+        expect(agent_page.get_by_test_id("otp-code")).to_be_visible()
         sup_page.screenshot(path=str(ARTIFACTS / "supervisor-wallboard-on-call.png"))
 
         agent_page.get_by_test_id("hangup").click()
@@ -99,6 +103,35 @@ def test_agent_takes_a_call_and_the_wallboard_moves(live_app: LiveApp, browser: 
         )
         assert int(wall.get_attribute("data-updates") or "0") >= 3
         agent_page.screenshot(path=str(ARTIFACTS / "desktop-wrapup.png"))
+
+        # the socket drops; a call arrives meanwhile; the page resumes and misses nothing
+        other = general_queue_customer(live_app.container, with_flags=False)
+        agent_page.evaluate("window.lendlineDesk.socket.simulateDrop(2000)")
+        expect(agent_page.get_by_test_id("connection")).to_have_text("重连中…")
+        r2 = httpx.post(
+            f"{live_app.url}/api/v1/calls",
+            json={"customer_id": other.customer_id},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert r2.status_code == 201, r2.text
+        expect(agent_page.get_by_test_id("connection")).to_have_text("重连中…")  # still away
+        expect(incoming).to_be_visible()
+        expect(pop).to_have_attribute("data-call-id", r2.json()["call_id"])
+        expect(agent_page.get_by_test_id("customer-name")).to_contain_text(other.name[0] + "*")
+        expect(agent_page.get_by_test_id("risk-flags")).not_to_contain_text("多头借贷")
+        agent_page.get_by_test_id("decline-call").click()
+        expect(incoming).to_be_hidden()
+
+        # another user logs in in the same browser: the old page must not keep a customer
+        agent_page.context.request.post(
+            f"{live_app.url}/api/v1/session/login",
+            data={"username": "agent02", "password": PASSWORD},
+        )
+        agent_page.evaluate("window.lendlineDesk.socket.simulateDrop(100)")
+        expect(agent_page.locator("#who")).to_have_text("agent02")  # the page reloaded
+        expect(pop).to_have_attribute("data-call-id", "")
+        expect(agent_page.get_by_test_id("customer-name")).to_have_count(0)
+        agent_page.screenshot(path=str(ARTIFACTS / "desktop-other-user.png"))
 
         # English toggle, and the reports tab with its CSV link
         agent_page.locator("header [data-action=lang]").click()

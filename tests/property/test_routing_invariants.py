@@ -4,7 +4,8 @@
 * no call is lost: every arrived call ends answered, abandoned, in voicemail, as a
   callback or by the bot — or is still in the engine (queued, ringing, connected, in bot);
 * FIFO within a priority class unless aging says otherwise: when an agent is offered a call
-  from a queue, no call ranked ahead of it in that queue was one the agent could take.
+  from a queue, no call ranked ahead of it in that queue was one the agent could take
+  (except a sticky match: the customer's own last agent may take them out of turn).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from hypothesis import strategies as st
 
 from lendline.domain.agent import AgentState
 from lendline.domain.call import Call, CallState, EndReason
-from lendline.domain.events import AgentReserved, DomainEvent
+from lendline.domain.events import (
+    AgentReserved,
+    CallOverflowed,
+    CallQueued,
+    DomainEvent,
+    ReservationTimedOut,
+)
 from lendline.errors import Conflict
 from lendline.routing.agents import LongestIdle, MostProficient, RandomAgent, Sticky
 from lendline.routing.engine import RoutingEngine
@@ -77,18 +84,28 @@ def _pick(engine: RoutingEngine, state: CallState, i: int) -> Call | None:
 
 def _check_fifo(engine: RoutingEngine, events: list[DomainEvent]) -> None:
     now = engine.clock.monotonic()
-    for ev in events:
+    for i, ev in enumerate(events):
         if not isinstance(ev, AgentReserved) or ev.call_id not in engine.waiting:
             continue
+        # calls that entered this queue only after this offer (a later timer in the same
+        # batch: a missed offer, an overflow) were not in it when the offer was made
+        later = {
+            e.call_id
+            for e in events[i:]
+            if isinstance(e, (ReservationTimedOut, CallOverflowed, CallQueued))
+        }
         w = engine.waiting[ev.call_id]
         q = engine.queues[w.queue]
         level = engine.index.level(ev.agent_id, q.spec.required_skill)
-        if ev.agent_id == w.preferred:  # sticky: the customer's own agent, any level
-            assert level >= 1
+        if ev.agent_id == w.preferred:  # sticky: the customer's own agent, any level,
+            assert level >= 1  # and ahead of the queue (that is what sticky means)
+            continue
         else:
             assert level >= q.spec.min_proficiency_at(now - w.entered_s), (ev, level)
         for other_id in q.call_ids():
             o = engine.waiting[other_id]
+            if other_id in later:
+                continue
             if (o.key, o.seq) < (w.key, w.seq) and ev.agent_id not in o.declined:
                 need = q.spec.min_proficiency_at(now - o.entered_s)
                 assert level < need, (

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console(width=140)
+console = Console(width=170)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -21,6 +21,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         rate: float = typer.Option(50.0, help="calls injected per second"),
         slow_ms: float = typer.Option(200.0, help="second run: connectors answer this late"),
         deadline_s: float = typer.Option(0.8, help="screen-pop deadline for the connectors"),
+        deflate: bool = typer.Option(True, help="WebSocket permessage-deflate (serve's default)"),
         as_json: bool = typer.Option(False, "--json", help="print JSON only"),
     ) -> None:
         """Time from the reservation event to the screen pop at the agent's socket."""
@@ -28,7 +29,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         calls = min(calls, agents)
         results = [
-            run(agents=agents, calls=calls, rate=rate, connector_delay_s=0.0, deadline_s=deadline_s)
+            run(
+                agents=agents,
+                calls=calls,
+                rate=rate,
+                connector_delay_s=0.0,
+                deadline_s=deadline_s,
+                deflate=deflate,
+            )
         ]
         if slow_ms > 0:
             results.append(
@@ -38,6 +46,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     rate=rate,
                     connector_delay_s=slow_ms / 1000,
                     deadline_s=deadline_s,
+                    deflate=deflate,
                 )
             )
         if as_json:
@@ -56,6 +65,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "p90 ms",
             "p99 ms",
             "max ms",
+            "server CPU ms/call",
+            "load avg",
         ):
             table.add_column(col)
         for r in results:
@@ -71,6 +82,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 f"{r['p90_ms']}",
                 f"{r['p99_ms']}",
                 f"{r['max_ms']}",
+                f"{r['server_cpu_ms_per_call']}",
+                f"{r['load_avg_1m']}",
             )
         console.print(table)
         console.print(

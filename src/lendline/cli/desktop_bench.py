@@ -55,7 +55,13 @@ class _Delayed:
 
 
 def run(
-    *, agents: int, calls: int, rate: float, connector_delay_s: float, deadline_s: float
+    *,
+    agents: int,
+    calls: int,
+    rate: float,
+    connector_delay_s: float,
+    deadline_s: float,
+    deflate: bool = True,
 ) -> dict[str, Any]:
     import uvicorn
     from sqlalchemy import select
@@ -106,7 +112,13 @@ def run(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(container), log_level="warning", lifespan="on", backlog=4096)
+        uvicorn.Config(
+            create_app(container),
+            log_level="warning",
+            lifespan="on",
+            backlog=4096,
+            ws_per_message_deflate=deflate,  # uvicorn's default (and lendline serve's): on
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -139,6 +151,7 @@ def run(
         center.set_agent_state(aid, AgentState.AVAILABLE)
     time.sleep(1.0)  # let the state pushes and wallboard settle
     t_start = time.monotonic()
+    cpu0 = time.process_time()
     injected = []
     for n in range(calls):
         target = t_start + n / rate
@@ -149,6 +162,8 @@ def run(
     child.stdin.write(f"{calls}\n")
     child.stdin.flush()
     out, _ = child.communicate(timeout=120)
+    server_cpu_s = time.process_time() - cpu0
+    wall_s = time.monotonic() - t_start
     got = json.loads(out.strip().splitlines()[-1])
     server.should_exit = True
     thread.join(15)
@@ -166,6 +181,7 @@ def run(
         "calls": calls,
         "rate_per_s": rate,
         "connector_delay_ms": connector_delay_s * 1000,
+        "ws_deflate": deflate,
         "pops_received": len(latencies),
         "pops_to_wrong_agent": wrong,
         "pops_with_missing_parts": missing,
@@ -173,6 +189,9 @@ def run(
         "p90_ms": round(_pct(latencies, 90), 2),
         "p99_ms": round(_pct(latencies, 99), 2),
         "max_ms": round(max(latencies), 2) if latencies else None,
+        "server_cpu_ms_per_call": round(server_cpu_s * 1000 / max(1, calls), 2),
+        "server_cpu_share": round(server_cpu_s / wall_s, 2),  # cores busy on average
+        "load_avg_1m": round(os.getloadavg()[0], 1),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -31,7 +32,9 @@ def _story_files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def run_stories(files: list[Path], nlu: str, name: str | None = None) -> list[Any]:
+def run_stories(
+    files: list[Path], nlu: str, name: str | None = None, turn_ms: list[float] | None = None
+) -> list[Any]:
     from lendline.cli.dialogue_world import StoryWorld
     from lendline.dialogue.stories import load_stories, run_story
     from lendline.logging import configure_logging
@@ -46,9 +49,19 @@ def run_stories(files: list[Path], nlu: str, name: str | None = None) -> list[An
                 if name and name not in str(story.get("name", "")):
                     continue
                 results.append(run_story(story, f.name, world, world))
+        if turn_ms is not None:
+            turn_ms.extend(world.turn_ms)
         return results
     finally:
         world.close()
+
+
+class _NoNlu:
+    """Stands in for NLU and the backend when only checking a flow set (never called)."""
+
+
+class _NoBackend:
+    pass
 
 
 class EspeakTimer:
@@ -99,6 +112,18 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             except RuleError as exc:
                 bad += 1
                 console.print(f"[red]invalid[/] {f}:{exc.line or '?'}: {exc.detail}")
+        if not bad and any(p.is_dir() for p in files):
+            # a whole flow set: subflows resolve and every action outcome has a branch
+            from lendline.dialogue.engine import DialogueEngine
+            from lendline.dialogue.flow import load_flows
+
+            try:
+                flows = load_flows(files, actions=BUILTIN_ACTIONS)
+                DialogueEngine(flows, _NoNlu(), _NoBackend())  # type: ignore[arg-type]
+                console.print(f"[green]ok[/] flow set: {len(flows)} flows")
+            except RuleError as exc:
+                bad += 1
+                console.print(f"[red]invalid[/] flow set:{exc.line or '?'}: {exc.detail}")
         raise typer.Exit(1 if bad else 0)
 
     @bot.command("test")
@@ -204,13 +229,16 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from lendline.dialogue.talktime import rate_tts_seconds, summary, talk_time
 
         t0 = time.monotonic()
-        results = run_stories(_story_files(files or [DEFAULT_STORIES]), nlu)
+        turn_ms: list[float] = []
+        results = run_stories(_story_files(files or [DEFAULT_STORIES]), nlu, turn_ms=turn_ms)
         tts: Any = EspeakTimer() if shutil.which("espeak-ng") else rate_tts_seconds
         done = [r for r in results if r.completed]
         times = [talk_time(r.bot, r.user, tts, r.language[:2]) for r in done]
         by_task: dict[str, list[Any]] = {}
+        by_lang: dict[str, list[Any]] = {}
         for r, t in zip(done, times, strict=True):
             by_task.setdefault(str(r.task), []).append(t)
+            by_lang.setdefault(r.language, []).append(t)
         out = {
             "stories": len(results),
             "passed": sum(r.passed for r in results),
@@ -219,6 +247,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "tts": "espeak-ng (measured per prompt)" if shutil.which("espeak-ng") else "rate",
             **summary(times),
             "by_task": {k: summary(v) for k, v in sorted(by_task.items())},
+            "by_language": {k: summary(v) for k, v in sorted(by_lang.items())},
+            "turn_ms_median": round(statistics.median(turn_ms), 1) if turn_ms else None,
+            "turn_ms_p95": round(sorted(turn_ms)[int(0.95 * (len(turn_ms) - 1))], 1)
+            if turn_ms
+            else None,
             "wall_s": round(time.monotonic() - t0, 1),
         }
         if as_json:
@@ -251,7 +284,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "vs_seed_ai",
             "vs_seed_human",
             "tts",
+            "turn_ms_median",
+            "turn_ms_p95",
             "wall_s",
         )
         for k in keys:
             console.print(f"{k:>16}: {out.get(k)}")
+        for lang, v in out["by_language"].items():
+            console.print(f"{lang:>16}: {v['tasks']} tasks, median {v['median_talk_s']} s")

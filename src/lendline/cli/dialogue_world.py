@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ class StoryWorld:
             for t in sorted(_traits(facts)):
                 self.by_trait.setdefault(t, []).append(sc)
         self._used: dict[str, int] = {}
+        self.turn_ms: list[float] = []  # wall time of each caller turn (NLU + engine + store)
 
     @property
     def service(self) -> ConversationService:
@@ -115,7 +117,11 @@ class StoryWorld:
         return st.conversation_id, st.reply
 
     def send(self, conversation_id: str, text: str, dtmf: str) -> Reply:
-        return self.service.message(conversation_id, text=text, dtmf=dtmf)
+        t0 = time.perf_counter()
+        try:
+            return self.service.message(conversation_id, text=text, dtmf=dtmf)
+        finally:
+            self.turn_ms.append((time.perf_counter() - t0) * 1000)
 
     def completed(self, conversation_id: str) -> list[str]:
         return list(self.service.store.load(conversation_id).completed)

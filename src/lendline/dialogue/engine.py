@@ -23,59 +23,25 @@ How a caller turn at a waiting state is decided (first rule that applies wins)::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
 
 from lendline.dialogue.actions import BUILTIN_ACTIONS, Action
 from lendline.dialogue.backend import DialogueBackend
-from lendline.dialogue.flow import LOCAL_SLOTS, Flow, State, Text
+from lendline.dialogue.checks import check_flow_set
+from lendline.dialogue.flow import Flow, State
+from lendline.dialogue.local_slots import YES_NO_KEYS, match_choice, should_skip, understand_turn
 from lendline.dialogue.model import ConversationContext, Frame, Handoff, InputHint, Reply, UserInput
 from lendline.dialogue.render import (
     PHRASES,
     SENSITIVE_SLOTS,
-    mask_user_text,
+    TurnOutput,
+    handoff_context,
     masked_slots,
-    prompt_values,
-    render,
 )
 from lendline.dialogue.understanding import Understanding, Understood
 from lendline.errors import Conflict, RuleError
 
-_DOB = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]?\s*(\d{1,2})\s*[月\-/.]?\s*(\d{1,2})\s*[日号]?")
-_LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _MAX_STEPS = 40
-
-
-def second_factor(text: str) -> str | None:
-    """``dob:YYYY-MM-DD`` for a date of birth, ``last4:NNNN`` for four digits, else None."""
-    compact = text.replace(" ", "")
-    m = _DOB.search(compact)
-    if m:
-        try:
-            return "dob:" + date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-        except ValueError:
-            return None
-    m4 = _LAST4.search(compact)
-    return f"last4:{m4[1]}" if m4 else None
-
-
-class _Turn:
-    """What one call to ``start``/``handle`` says and does."""
-
-    def __init__(self) -> None:
-        self.zh: list[str] = []
-        self.en: list[str] = []
-        self.actions: list[str] = []
-        self.handoff: Handoff | None = None
-
-    def say(self, t: Text, ctx: ConversationContext) -> None:
-        self.zh.append(render(t, True, prompt_values(ctx.slots, ctx.vars, True)))
-        self.en.append(render(t, False, prompt_values(ctx.slots, ctx.vars, False)))
-
-
-DTMF_NUMBER_SLOTS = frozenset({"amount", "term_months"})
 
 
 class DialogueEngine:
@@ -105,14 +71,12 @@ class DialogueEngine:
         for fl in self.flows.values():
             for intent in fl.intents:
                 self.triggers.setdefault(intent, fl.name)
-        main = self.flows.get("main")
-        if main is None or "anything_else" not in main.states:
-            raise RuleError("the main flow needs an 'anything_else' state", code="invalid_flow")
+        check_flow_set(self.flows)
 
     # --- public API ---
     def start(self, ctx: ConversationContext, flow: str | None = None) -> Reply:
         """Greet (main flow), or open ``flow`` directly (e.g. an outbound reminder)."""
-        out = _Turn()
+        out = TurnOutput()
         if flow is None:
             ctx.stack = [Frame("main", self.flows["main"].start)]
             self._run(ctx, out)
@@ -123,14 +87,14 @@ class DialogueEngine:
     def handle(self, ctx: ConversationContext, inp: UserInput) -> Reply:
         if ctx.status != "active" or not ctx.stack:
             raise Conflict("the conversation has ended", code="conversation_closed")
-        out = _Turn()
+        out = TurnOutput()
         st = self._state(ctx)
         if inp.is_no_input:
             ctx.transcript.append({"role": "user", "text": ""})
             self._silence(ctx, st, out)
             return self._reply(ctx, out, None)
         ctx.silences = 0
-        u = self._understand(ctx, st, inp)
+        u = understand_turn(self.nlu, ctx, st, inp)
         ctx.intents.append(
             {"intent": u.intent, "confidence": round(u.confidence, 3), "state": ctx.where}
         )
@@ -138,41 +102,8 @@ class DialogueEngine:
         return self._reply(ctx, out, u)
 
     # --- deciding a turn ---
-    def _understand(self, ctx: ConversationContext, st: State, inp: UserInput) -> Understood:
-        raw = inp.text.strip()
-        if inp.dtmf and not raw:
-            keys = inp.dtmf.strip().rstrip("#")
-            mapped = st.dtmf.get(keys)
-            if mapped is not None:
-                ctx.transcript.append({"role": "user", "text": f"[DTMF {keys}]"})
-                if st.slot:
-                    return Understood("dtmf", 1.0, {st.slot: mapped})
-                return Understood(mapped, 1.0)
-            raw = keys.replace("*", "X")
-        sensitive = st.slot in SENSITIVE_SLOTS
-        ctx.transcript.append({"role": "user", "text": mask_user_text(raw, sensitive)})
-        today = date.fromisoformat(ctx.today)
-        u = self.nlu.understand(raw, today=today, lang=ctx.language)
-        slots = dict(u.slots)
-        if st.slot in LOCAL_SLOTS:
-            slots = {}  # digits here are a birth date or phone digits, not an amount
-            sf = second_factor(raw)
-            if sf:
-                slots[st.slot] = sf
-        elif st.choices and st.slot:
-            for value, words in st.choices.items():
-                if any(w in raw for w in words):
-                    slots[st.slot] = value
-                    break
-        elif inp.dtmf and not inp.text.strip() and st.slot in DTMF_NUMBER_SLOTS and raw.isdigit():
-            # keyed digits are the number itself: "500000#" is 500,000 yuan, "24#" 24 months
-            return Understood("dtmf", 1.0, {st.slot: int(raw)})
-        if st.free_text:
-            slots[st.free_text] = mask_user_text(raw, False)[:500]
-        return Understood(u.intent, u.confidence, slots, dict(u.slot_errors), u.ranking)
-
     def _decide(
-        self, ctx: ConversationContext, st: State, u: Understood, inp: UserInput, out: _Turn
+        self, ctx: ConversationContext, st: State, u: Understood, inp: UserInput, out: TurnOutput
     ) -> None:
         flow = self.flows[ctx.stack[-1].flow]
         sure = u.confidence >= self.threshold
@@ -211,17 +142,18 @@ class DialogueEngine:
         return None
 
     def _miss(
-        self, ctx: ConversationContext, st: State, flow: Flow, out: _Turn, bad: str | None
+        self, ctx: ConversationContext, st: State, flow: Flow, out: TurnOutput, bad: str | None
     ) -> None:
         ctx.misses += 1
         if ctx.misses >= st.max_misses:
             self._handoff(ctx, flow.queue, "low_confidence", out)
             return
         out.say(PHRASES.get(f"bad_{bad}", PHRASES["miss"]) if bad else PHRASES["miss"], ctx)
-        assert st.say is not None
-        out.say(st.say, ctx)
+        again = st.help or st.say
+        assert again is not None
+        out.say(again, ctx)
 
-    def _silence(self, ctx: ConversationContext, st: State, out: _Turn) -> None:
+    def _silence(self, ctx: ConversationContext, st: State, out: TurnOutput) -> None:
         ctx.silences += 1
         if ctx.silences >= self.max_silences:
             out.say(PHRASES["silence_end"], ctx)
@@ -229,20 +161,21 @@ class DialogueEngine:
             out.actions.append("hangup")
             return
         out.say(PHRASES["silence"], ctx)
-        assert st.say is not None
-        out.say(st.say, ctx)
+        again = st.help or st.say
+        assert again is not None
+        out.say(again, ctx)
 
     # --- moving through states ---
     def _state(self, ctx: ConversationContext) -> State:
         top = ctx.stack[-1]
         return self.flows[top.flow].states[top.state]
 
-    def _goto(self, ctx: ConversationContext, state: str, out: _Turn) -> None:
+    def _goto(self, ctx: ConversationContext, state: str, out: TurnOutput) -> None:
         ctx.stack[-1].state = state
         ctx.misses = 0
         self._run(ctx, out)
 
-    def _switch(self, ctx: ConversationContext, flow: str, out: _Turn, text: str) -> None:
+    def _switch(self, ctx: ConversationContext, flow: str, out: TurnOutput, text: str) -> None:
         """Start ``flow`` on top of main; the words that triggered it may fill its first ask."""
         fl = self.flows[flow]
         ctx.stack = [Frame("main", "anything_else")]
@@ -250,31 +183,18 @@ class DialogueEngine:
         ctx.misses = 0
         first = fl.states[fl.start]
         if first.slot and first.choices and first.slot not in ctx.slots:
-            for value, words in first.choices.items():
-                if any(w in text for w in words):
-                    ctx.slots[first.slot] = value
-                    break
+            choice = match_choice(first.choices, text)
+            if choice is not None:
+                ctx.slots[first.slot] = choice
         self._run(ctx, out)
 
-    def _skip(self, ctx: ConversationContext, st: State) -> bool:
-        if st.slot and st.slot in ctx.slots and not st.action:
-            return True
-        for c in st.skip_if:
-            if (
-                (c == "verified" and ctx.verified)
-                or (c == "customer_known" and ctx.customer_id)
-                or (c.startswith("slot:") and ctx.slots.get(c[5:]) not in (None, ""))
-            ):
-                return True
-        return False
-
-    def _run(self, ctx: ConversationContext, out: _Turn) -> None:
+    def _run(self, ctx: ConversationContext, out: TurnOutput) -> None:
         """Enter states until one waits for the caller, or the conversation ends/hands off."""
         for _ in range(_MAX_STEPS):
             top = ctx.stack[-1]
             flow = self.flows[top.flow]
             st = flow.states[top.state]
-            if self._skip(ctx, st) and st.next:
+            if should_skip(ctx, st) and st.next:
                 top.state = st.next
                 continue
             if st.action:
@@ -313,6 +233,9 @@ class DialogueEngine:
             if st.end == "conversation":
                 ctx.status, ctx.stack = "ended", []
                 return
+            if st.end == "abort":  # e.g. the caller gave up verifying: drop the caller flow too
+                ctx.stack = [Frame("main", "anything_else")]
+                continue
             if st.end == "flow":
                 done = ctx.stack.pop()
                 if done.flow not in ctx.completed:
@@ -328,41 +251,38 @@ class DialogueEngine:
         )
 
     def _handoff(
-        self, ctx: ConversationContext, queue: str, reason: str, out: _Turn, *, say: bool = True
+        self,
+        ctx: ConversationContext,
+        queue: str,
+        reason: str,
+        out: TurnOutput,
+        *,
+        say: bool = True,
     ) -> None:
         if say:
             out.say(PHRASES["handoff_low" if reason == "low_confidence" else "handoff"], ctx)
         out.actions.append("request_human")
         where = ctx.where
         ctx.status, ctx.handoff_reason = "handed_off", reason
-        context: dict[str, Any] = {
-            "conversation_id": ctx.conversation_id,
-            "channel": ctx.channel,
-            "reason": reason,
-            "queue": queue,
-            "customer_id": ctx.customer_id,
-            "verified": ctx.verified,
-            "verify_failures": ctx.verify_failures,
-            "state": where,
-            "intents": ctx.intents[-20:],
-            "slots": masked_slots(ctx.slots),
-            "completed": list(ctx.completed),
-            "transcript": ctx.transcript[-40:],
-            "ticket_no": ctx.vars.get("ticket_no"),
-        }
+        context = handoff_context(ctx, queue, reason, where)
         out.handoff = Handoff(queue, reason, context)
         ctx.stack = []
 
-    def _reply(self, ctx: ConversationContext, out: _Turn, u: Understood | None) -> Reply:
+    def _reply(self, ctx: ConversationContext, out: TurnOutput, u: Understood | None) -> Reply:
         zh, en = "".join(out.zh), " ".join(out.en)
         text = zh if ctx.zh else en
         ctx.transcript.append({"role": "bot", "text": text})
+        if out.handoff is not None:  # the agent sees the bot's last words too
+            out.handoff.context["transcript"] = ctx.transcript[-40:]
         hint = InputHint()
         if ctx.stack and ctx.status == "active":
             st = self._state(ctx)
+            keys = set(st.dtmf)
+            if {"affirm", "deny"} & set(st.on_intent):
+                keys |= set(YES_NO_KEYS)
             hint = InputHint(
                 st.slot or st.free_text,
-                tuple(sorted(st.dtmf)),
+                tuple(sorted(keys)),
                 st.dtmf_digits,
                 sensitive=st.slot in SENSITIVE_SLOTS,
             )

@@ -15,14 +15,20 @@ A flow file looks like::
         say: {zh: "下一期还款日是{due_date}，应还{due_yuan}元。", en: "..."}
         end: true
 
-State keys (all optional, at least one way out): ``say`` (prompt; ``{var}`` placeholders
-from slots and action results), ``slot`` (fill it from NLU, ``choices`` keywords or
-``dtmf`` keys, then go to ``next``), ``free_text`` (store the caller's words under this
-name), ``on_intent`` (intent → state), ``action`` + ``args`` + ``on`` (outcome → state,
-``"*"`` = any), ``subflow`` (run another flow, then ``next``), ``handoff``
-(``{queue, reason}``), ``end`` (``true`` = end this flow, ``conversation`` = hang up),
-``skip_if`` (conditions: ``verified``, ``customer_known``, ``slot:<name>``),
-``max_misses`` (default 2), ``dtmf_digits`` (max length of a digit string).
+State keys (all optional, at least one way out):
+
+* ``say`` — the prompt; ``{var}`` placeholders from slots and action results;
+* ``help`` — said instead of ``say`` after a miss or a silence;
+* ``slot`` — fill it from NLU, ``choices`` keywords or ``dtmf`` keys, then go to ``next``;
+* ``free_text`` — store the caller's words under this name, then go to ``next``;
+* ``on_intent`` — intent → state;
+* ``action`` + ``args`` + ``on`` — run an action, outcome → state (``"*"`` = any);
+* ``subflow`` — run another flow, then ``next``;
+* ``handoff`` — ``{queue, reason}``;
+* ``end`` — ``true`` ends this flow, ``abort`` ends it and the flows that called it
+  (back to main), ``conversation`` hangs up;
+* ``skip_if`` — conditions ``verified``, ``customer_known``, ``slot:<name>``;
+* ``max_misses`` (default 2), ``dtmf_digits`` (max length of a digit string).
 
 An invalid file raises ``RuleError`` with the line and the reason; nothing half-loaded.
 """
@@ -31,18 +37,20 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from lendline.dialogue.flowmodel import Flow, State, Text
 from lendline.dialogue.nlu.api import INTENTS, SLOT_KEYS
+from lendline.dialogue.yamlnodes import Node, need_map, need_str, plain, to_nodes
 from lendline.errors import RuleError
 
 FLOWS_DIR = Path(__file__).parent / "flows"
 _STATE_KEYS = {
     "say",
+    "help",
     "slot",
     "choices",
     "dtmf",
@@ -64,113 +72,15 @@ _CONDITIONS = ("verified", "customer_known", "slot:")
 LOCAL_SLOTS = frozenset({"dob_or_last4"})  # filled by the engine itself, not by NLU
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
-    zh: str
-    en: str
-
-    def pick(self, zh: bool) -> str:
-        return self.zh if zh else self.en
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    name: str
-    line: int
-    say: Text | None = None
-    lines: dict[str, int] = field(default_factory=dict)  # key -> line, for error reports
-    slot: str | None = None
-    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    dtmf: dict[str, str] = field(default_factory=dict)
-    next: str | None = None
-    on_intent: dict[str, str] = field(default_factory=dict)
-    action: str | None = None
-    args: dict[str, Any] = field(default_factory=dict)
-    on: dict[str, str] = field(default_factory=dict)
-    end: str | None = None  # None | "flow" | "conversation"
-    handoff: tuple[str, str] | None = None  # (queue, reason)
-    subflow: str | None = None
-    free_text: str | None = None
-    skip_if: tuple[str, ...] = ()
-    max_misses: int = 2
-    dtmf_digits: int = 0
-
-    @property
-    def waits(self) -> bool:
-        """True when the state asks the caller something and waits for the answer."""
-        return bool(self.slot or self.free_text or self.on_intent) and not self.action
-
-
-@dataclass(frozen=True, slots=True)
-class Flow:
-    name: str
-    title: Text
-    intents: tuple[str, ...]
-    queue: str
-    start: str
-    states: dict[str, State]
-    corrections: dict[str, str]
-    source: str = ""
-
-
-class _Node:
-    """A YAML value with the line (1-based) where it starts."""
-
-    def __init__(self, value: Any, line: int, keylines: dict[str, int] | None = None) -> None:
-        self.value = value
-        self.line = line
-        self.keylines = keylines or {}  # mapping key -> line of the key
-
-
-def _py(node: yaml.Node) -> _Node:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, _Node] = {}
-        keylines: dict[str, int] = {}
-        for k, v in node.value:
-            # keys are taken as written: YAML 1.1 would read ``on:`` as ``True``
-            if not isinstance(k, yaml.ScalarNode):
-                raise RuleError("mapping keys must be plain values", line=k.start_mark.line + 1)
-            name = str(k.value)
-            if name in out:
-                raise RuleError(f"duplicate key {name!r}", line=k.start_mark.line + 1)
-            out[name] = _py(v)
-            keylines[name] = k.start_mark.line + 1
-        return _Node(out, line, keylines)
-    if isinstance(node, yaml.SequenceNode):
-        return _Node([_py(v) for v in node.value], line)
-    return _Node(yaml.safe_load(yaml.serialize(node)), line)
-
-
-def _plain(n: _Node) -> Any:
-    if isinstance(n.value, dict):
-        return {k: _plain(v) for k, v in n.value.items()}
-    if isinstance(n.value, list):
-        return [_plain(v) for v in n.value]
-    return n.value
-
-
-def _str(n: _Node, what: str) -> str:
-    if not isinstance(n.value, str) or not n.value.strip():
-        raise RuleError(f"{what} must be a non-empty string", line=n.line)
-    return n.value.strip()
-
-
-def _map(n: _Node, what: str) -> dict[str, _Node]:
-    if not isinstance(n.value, dict):
-        raise RuleError(f"{what} must be a mapping", line=n.line)
-    return n.value
-
-
-def _text(n: _Node, what: str) -> Text:
-    m = _map(n, what)
+def _text(n: Node, what: str) -> Text:
+    m = need_map(n, what)
     for lang in ("zh", "en"):
         if lang not in m:
             raise RuleError(f"{what} needs both zh and en (missing {lang})", line=n.line)
     unknown = set(m) - {"zh", "en"}
     if unknown:
         raise RuleError(f"{what}: unknown language {sorted(unknown)[0]!r}", line=n.line)
-    zh, en = _str(m["zh"], f"{what}.zh"), _str(m["en"], f"{what}.en")
+    zh, en = need_str(m["zh"], f"{what}.zh"), need_str(m["en"], f"{what}.en")
     for s, node in ((zh, m["zh"]), (en, m["en"])):
         try:
             list(string.Formatter().parse(s))
@@ -179,59 +89,64 @@ def _text(n: _Node, what: str) -> Text:
     return Text(zh, en)
 
 
-def _state(name: str, n: _Node, actions: Iterable[str] | None, line: int) -> State:
-    m = _map(n, f"state {name!r}")
+def _state(name: str, n: Node, actions: Iterable[str] | None, line: int) -> State:
+    m = need_map(n, f"state {name!r}")
     for k in m:
         if k not in _STATE_KEYS:
             raise RuleError(f"state {name!r}: unknown key {k!r}", line=n.keylines[k])
     kw: dict[str, Any] = {"name": name, "line": line, "lines": dict(n.keylines)}
     if "say" in m:
         kw["say"] = _text(m["say"], f"state {name!r} say")
+    if "help" in m:
+        kw["help"] = _text(m["help"], f"state {name!r} help")
     for key in ("slot", "next", "action", "subflow", "free_text"):
         if key in m:
-            kw[key] = _str(m[key], f"state {name!r} {key}")
+            kw[key] = need_str(m[key], f"state {name!r} {key}")
     if "choices" in m:
         ch: dict[str, tuple[str, ...]] = {}
-        for value, words in _map(m["choices"], "choices").items():
+        for value, words in need_map(m["choices"], "choices").items():
             if not isinstance(words.value, list) or not words.value:
                 raise RuleError(f"choices.{value} must be a list of keywords", line=words.line)
-            ch[value] = tuple(_str(w, f"choices.{value}") for w in words.value)
+            ch[value] = tuple(need_str(w, f"choices.{value}") for w in words.value)
         kw["choices"] = ch
     if "dtmf" in m:
-        dt = {k: _str(v, f"dtmf.{k}") for k, v in _map(m["dtmf"], "dtmf").items()}
-        for key, v in _map(m["dtmf"], "dtmf").items():
+        dt = {k: need_str(v, f"dtmf.{k}") for k, v in need_map(m["dtmf"], "dtmf").items()}
+        for key, v in need_map(m["dtmf"], "dtmf").items():
             if len(key) != 1 or key not in "0123456789*#":
                 raise RuleError(f"dtmf key {key!r} must be one of 0-9 * #", line=v.line)
         kw["dtmf"] = dt
     if "on_intent" in m:
         oi = {}
-        for intent, target in _map(m["on_intent"], "on_intent").items():
+        for intent, target in need_map(m["on_intent"], "on_intent").items():
             if intent not in INTENTS:
                 raise RuleError(f"unknown intent {intent!r}", line=target.line)
-            oi[intent] = _str(target, f"on_intent.{intent}")
+            oi[intent] = need_str(target, f"on_intent.{intent}")
         kw["on_intent"] = oi
     if "on" in m:
-        kw["on"] = {k: _str(v, f"on.{k}") for k, v in _map(m["on"], "on").items()}
+        kw["on"] = {k: need_str(v, f"on.{k}") for k, v in need_map(m["on"], "on").items()}
     if "args" in m:
-        kw["args"] = _plain(m["args"]) if isinstance(m["args"].value, dict) else None
+        kw["args"] = plain(m["args"]) if isinstance(m["args"].value, dict) else None
         if kw["args"] is None:
             raise RuleError("args must be a mapping", line=m["args"].line)
     if "end" in m:
         e = m["end"].value
         if e is True:
             kw["end"] = "flow"
-        elif e == "conversation":
-            kw["end"] = "conversation"
+        elif e in ("conversation", "abort"):
+            kw["end"] = e
         else:
-            raise RuleError("end must be true or 'conversation'", line=m["end"].line)
+            raise RuleError("end must be true, 'abort' or 'conversation'", line=m["end"].line)
     if "handoff" in m:
-        h = _map(m["handoff"], "handoff")
+        h = need_map(m["handoff"], "handoff")
         if "queue" not in h or "reason" not in h:
             raise RuleError("handoff needs queue and reason", line=m["handoff"].line)
-        kw["handoff"] = (_str(h["queue"], "handoff.queue"), _str(h["reason"], "handoff.reason"))
+        kw["handoff"] = (
+            need_str(h["queue"], "handoff.queue"),
+            need_str(h["reason"], "handoff.reason"),
+        )
     if "skip_if" in m:
         conds = m["skip_if"].value if isinstance(m["skip_if"].value, list) else [m["skip_if"]]
-        names = tuple(_str(c, "skip_if") for c in conds)
+        names = tuple(need_str(c, "skip_if") for c in conds)
         for c in names:
             if not (c in _CONDITIONS or c.startswith("slot:")):
                 raise RuleError(f"unknown skip_if condition {c!r}", line=m["skip_if"].line)
@@ -285,32 +200,32 @@ def parse_flow(text: str, *, source: str = "<flow>", actions: Iterable[str] | No
     if root_node is None:
         raise RuleError(f"{source}: empty file", line=1, code="invalid_flow")
     try:
-        return _flow(_py(root_node), source, actions)
+        return _flow(to_nodes(root_node), source, actions)
     except RuleError as exc:
         raise RuleError(
             f"{source}: {exc.detail.split(': ', 1)[-1]}", line=exc.line, code="invalid_flow"
         ) from None
 
 
-def _flow(root: _Node, source: str, actions: Iterable[str] | None) -> Flow:
-    m = _map(root, "a flow file")
+def _flow(root: Node, source: str, actions: Iterable[str] | None) -> Flow:
+    m = need_map(root, "a flow file")
     for k, v in m.items():
         if k not in _FLOW_KEYS:
             raise RuleError(f"unknown key {k!r}", line=v.line)
     for k in ("flow", "start", "states"):
         if k not in m:
             raise RuleError(f"missing {k!r}", line=root.line)
-    name = _str(m["flow"], "flow")
+    name = need_str(m["flow"], "flow")
     title = _text(m["title"], "title") if "title" in m else Text(name, name)
     intents: list[str] = []
     if "intents" in m:
         if not isinstance(m["intents"].value, list):
             raise RuleError("intents must be a list", line=m["intents"].line)
         for i in m["intents"].value:
-            if _str(i, "intent") not in INTENTS:
+            if need_str(i, "intent") not in INTENTS:
                 raise RuleError(f"unknown intent {i.value!r}", line=i.line)
             intents.append(i.value)
-    states_node = _map(m["states"], "states")
+    states_node = need_map(m["states"], "states")
     if not states_node:
         raise RuleError("a flow needs at least one state", line=m["states"].line)
     sl = m["states"].keylines
@@ -327,18 +242,18 @@ def _flow(root: _Node, source: str, actions: Iterable[str] | None) -> Flow:
                         f"state {st.name!r}: goes to unknown state {t!r}",
                         line=st.lines.get(key, st.line),
                     )
-    start = _str(m["start"], "start")
+    start = need_str(m["start"], "start")
     if start not in states:
         raise RuleError(f"start state {start!r} is not defined", line=m["start"].line)
     corrections = {}
     if "corrections" in m:
-        for slot, target in _map(m["corrections"], "corrections").items():
-            if _str(target, "corrections") not in states:
+        for slot, target in need_map(m["corrections"], "corrections").items():
+            if need_str(target, "corrections") not in states:
                 raise RuleError(
                     f"correction goes to unknown state {target.value!r}", line=target.line
                 )
             corrections[slot] = target.value
-    queue = _str(m["queue"], "queue") if "queue" in m else "general"
+    queue = need_str(m["queue"], "queue") if "queue" in m else "general"
     return Flow(name, title, tuple(intents), queue, start, states, corrections, source)
 
 
@@ -372,3 +287,15 @@ def load_flows(paths: Iterable[Path], *, actions: Iterable[str] | None = None) -
 def default_flows(actions: Iterable[str] | None = None) -> dict[str, Flow]:
     """The flows shipped with lendline (``lendline/dialogue/flows/*.yaml``)."""
     return load_flows([FLOWS_DIR], actions=actions)
+
+
+__all__ = [
+    "FLOWS_DIR",
+    "LOCAL_SLOTS",
+    "Flow",
+    "State",
+    "Text",
+    "default_flows",
+    "load_flows",
+    "parse_flow",
+]

@@ -112,6 +112,7 @@ class ConversationContext:
     handoff_reason: str | None = None
     call_id: str | None = None
     today: str = ""  # ISO date of the caller's local day, set by the edge each turn
+    version: int = 0  # turns stored so far; the store refuses a save from a stale copy
 
     @property
     def zh(self) -> bool:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 import string
+from decimal import Decimal
 from typing import Any
 
 from lendline.compliance.masking import mask_id_number, mask_phone, mask_text
 from lendline.dialogue.catalog import yuan
 from lendline.dialogue.flow import Text
+from lendline.dialogue.model import ConversationContext, Handoff
 
 PHRASES: dict[str, Text] = {
     "miss": Text("抱歉，我没有听明白。", "Sorry, I did not catch that."),
@@ -72,11 +74,27 @@ def prompt_values(slots: dict[str, Any], vars_: dict[str, Any], zh: bool) -> dic
         from lendline.dialogue.catalog import to_fen
 
         v["amount_yuan"] = yuan(to_fen(slots["amount"]))
+    if zh:  # 500000 → 50万, 335000 → 33.5万: how amounts are said in Chinese
+        for k, val in list(v.items()):
+            if k.endswith("_yuan"):
+                v[k] = wan(str(val))
     lang = "zh" if zh else "en"
     for k in list(v):
         if k.endswith(f"_{lang}"):
             v[k[: -len(lang) - 1]] = v[k]
     return v
+
+
+def wan(amount_yuan: str) -> str:
+    """Whole amounts of 10,000 yuan or more in 万 (``"335000"`` → ``"33.5万"``)."""
+    try:
+        d = Decimal(amount_yuan)
+    except ArithmeticError:
+        return amount_yuan
+    if d < 10000 or d % 100 != 0:
+        return amount_yuan
+    w = d / 10000
+    return f"{w.normalize():f}万"
 
 
 def mask_slot(key: str, value: Any) -> Any:
@@ -98,3 +116,38 @@ def masked_slots(slots: dict[str, Any]) -> dict[str, Any]:
 def mask_user_text(text: str, sensitive: bool) -> str:
     """Mask a caller's words for the transcript; in identity states hide every digit."""
     return _DIGITS.sub("*", text) if sensitive else mask_text(text)
+
+
+class TurnOutput:
+    """What one call to ``start``/``handle`` says and does."""
+
+    def __init__(self) -> None:
+        self.zh: list[str] = []
+        self.en: list[str] = []
+        self.actions: list[str] = []
+        self.handoff: Handoff | None = None
+
+    def say(self, t: Text, ctx: ConversationContext) -> None:
+        self.zh.append(render(t, True, prompt_values(ctx.slots, ctx.vars, True)))
+        self.en.append(render(t, False, prompt_values(ctx.slots, ctx.vars, False)))
+
+
+def handoff_context(
+    ctx: ConversationContext, queue: str, reason: str, where: str
+) -> dict[str, Any]:
+    """What the agent desktop shows when the bot hands over (masked)."""
+    return {
+        "conversation_id": ctx.conversation_id,
+        "channel": ctx.channel,
+        "reason": reason,
+        "queue": queue,
+        "customer_id": ctx.customer_id,
+        "verified": ctx.verified,
+        "verify_failures": ctx.verify_failures,
+        "state": where,
+        "intents": ctx.intents[-20:],
+        "slots": masked_slots(ctx.slots),
+        "completed": list(ctx.completed),
+        "transcript": ctx.transcript[-40:],
+        "ticket_no": ctx.vars.get("ticket_no"),
+    }

@@ -9,8 +9,10 @@ record of channel ``chat`` that is enqueued with the context for the agent's scr
 
 from __future__ import annotations
 
+import threading
 import uuid
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -73,6 +75,12 @@ class ConversationService:
         self.engine, self.store, self.customers = engine, store, customers
         self.clock, self.bus, self.tz = clock, bus, ZoneInfo(timezone)
         self.services = services if services is not None else {}
+        # one turn at a time per conversation (HTTP handlers run in a thread pool): a turn
+        # loads the context, runs the engine and saves it; two at once would lose one
+        self._locks = [threading.Lock() for _ in range(64)]
+
+    def _lock(self, conversation_id: str) -> threading.Lock:
+        return self._locks[zlib.crc32(conversation_id.encode()) % len(self._locks)]
 
     def _today(self) -> str:
         return self.clock.now().astimezone(self.tz).date().isoformat()
@@ -123,12 +131,16 @@ class ConversationService:
             )
         if len(dtmf) > MAX_DTMF_CHARS or any(ch not in "0123456789*#" for ch in dtmf):
             raise ValidationError("DTMF keys are 0-9, * and #", field="dtmf", code="invalid_dtmf")
+        with self._lock(conversation_id):
+            return self._turn(conversation_id, text, dtmf)
+
+    def _turn(self, conversation_id: str, text: str, dtmf: str) -> Reply:
         ctx = self.store.load(conversation_id)
         ctx.today = self._today()
         reply = self.engine.handle(ctx, UserInput(text=text, dtmf=dtmf))
         user_masked = ctx.transcript[-2]["text"] if len(ctx.transcript) >= 2 else ""
         if reply.handoff is not None:
-            self._hand_off(ctx, reply)
+            reply = self._hand_off(ctx, reply)
         self.store.save_turn(ctx, user_masked, reply, self.clock.now())
         self.bus.publish(
             BotTurn(
@@ -144,11 +156,12 @@ class ConversationService:
         )
         return reply
 
-    def _hand_off(self, ctx: ConversationContext, reply: Reply) -> None:
+    def _hand_off(self, ctx: ConversationContext, reply: Reply) -> Reply:
         """Queue the conversation for a human; the context travels with the call."""
         assert reply.handoff is not None
         h = reply.handoff
         center = self.services.get("call_center")
+        queue = h.queue
         if center is not None:
             try:
                 if ctx.call_id is None:
@@ -159,8 +172,13 @@ class ConversationService:
                         channel="chat",
                     )
                     ctx.call_id = call.call_id
+                    # a generic hand-off keeps the queue the routing rules chose for this
+                    # customer (e.g. collections for an overdue account)
+                    if h.queue == "general" and call.queue:
+                        queue = call.queue
                 h.context["call_id"] = ctx.call_id
-                center.enqueue(ctx.call_id, h.queue, context=h.context)
+                h.context["queue"] = queue
+                center.enqueue(ctx.call_id, queue, context=h.context)
             except LendlineError as exc:
                 # the record of the hand-off (conversation row, event) still stands
                 log.warning("handoff_enqueue_failed", error=exc.code, detail=mask_text(exc.detail))
@@ -169,10 +187,11 @@ class ConversationService:
                 at_s=self.clock.monotonic(),
                 conversation_id=ctx.conversation_id,
                 call_id=ctx.call_id,
-                queue=h.queue,
+                queue=queue,
                 context=h.context,
             )
         )
+        return replace(reply, handoff=replace(h, queue=queue))
 
     def summary(self, conversation_id: str) -> dict[str, Any]:
         """The conversation and its masked turns (``NotFound`` for an unknown id)."""

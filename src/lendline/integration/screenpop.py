@@ -18,20 +18,21 @@ from typing import Any
 
 import structlog
 
-from lendline.compliance.masking import mask_id_number, mask_name, mask_phone, mask_text
 from lendline.domain.call import Call
-from lendline.domain.customer import LOAN_STATUS_ZH, LoanStatus
 from lendline.errors import LendlineError, NotFound
 from lendline.integration.api import (
-    RISK_FLAG_ZH,
-    Contact,
-    CustomerProfile,
     CustomerSystem,
-    Loan,
     LoanSystem,
-    Repayment,
-    RiskReport,
     RiskSystem,
+)
+from lendline.integration.pop_views import (
+    bot_view,
+    call_view,
+    contact_view,
+    customer_view,
+    loan_view,
+    repayment_view,
+    risk_view,
 )
 
 log = structlog.get_logger(__name__)
@@ -44,7 +45,6 @@ PART_SYSTEMS: dict[str, tuple[str, str]] = {
     "repayments": ("信贷系统", "loan system"),
     "risk": ("风控系统", "risk engine"),
 }
-HIGH_RISK = frozenset({"fraud_suspected", "blacklist"})
 LateHandler = Callable[[str, Any], Awaitable[None]]
 _LATE: set[asyncio.Future[None]] = set()  # keeps late-part deliveries alive until done
 
@@ -54,92 +54,6 @@ class Connectors:
     customers: CustomerSystem
     loans: LoanSystem
     risk: RiskSystem
-
-
-def customer_view(p: CustomerProfile) -> dict[str, Any]:
-    return {
-        "customer_id": p.customer_id,
-        "name": mask_name(p.name),
-        "phone": mask_phone(p.phone) if p.phone else "",
-        "id_number": mask_id_number(p.id_number) if p.id_number else "",
-        "segment": p.segment,
-        "vip": p.vip,
-        "credit_score": p.credit_score,
-        "language": p.language,
-        "team": p.team,
-    }
-
-
-def loan_view(ln: Loan) -> dict[str, Any]:
-    d = ln.model_dump(mode="json")
-    try:
-        d["status_zh"] = LOAN_STATUS_ZH[LoanStatus(ln.status)]
-    except ValueError:
-        d["status_zh"] = ln.status
-    return d
-
-
-def risk_view(r: RiskReport) -> list[dict[str, Any]]:
-    return [
-        {
-            "flag": f.flag,
-            "label_zh": RISK_FLAG_ZH.get(f.flag, f.flag),
-            "detail": mask_text(f.detail),
-            "since": f.since.isoformat() if f.since else None,
-            "severity": "high" if f.flag in HIGH_RISK else "warn",
-        }
-        for f in r.flags
-    ]
-
-
-def contact_view(c: Contact) -> dict[str, Any]:
-    d = c.model_dump(mode="json")
-    d["summary"] = mask_text(c.summary)
-    return d
-
-
-def repayment_view(r: Repayment) -> dict[str, Any]:
-    return r.model_dump(mode="json")
-
-
-def bot_view(context: dict[str, Any]) -> dict[str, Any] | None:
-    """The voicebot's hand-off context: transcript, intent, slots, verification."""
-    if not context:
-        return None
-    raw = context.get("transcript") or context.get("turns") or []
-    transcript: list[dict[str, str]] = []
-    for t in raw if isinstance(raw, list) else []:
-        if isinstance(t, dict):
-            who = str(t.get("speaker") or t.get("role") or t.get("who") or "")
-            text = str(t.get("text") or t.get("user_text") or t.get("reply") or "")
-            transcript.append({"speaker": who, "text": mask_text(text)})
-        elif isinstance(t, str):
-            transcript.append({"speaker": "", "text": mask_text(t)})
-    slots = context.get("slots") if isinstance(context.get("slots"), dict) else {}
-    verification = context.get("verification", context.get("verified"))
-    if not (transcript or context.get("intent") or slots or verification is not None):
-        return None
-    return {
-        "intent": context.get("intent") or "",
-        "intent_label": context.get("intent_label") or "",
-        "confidence": context.get("confidence"),
-        "slots": {str(k): mask_text(str(v)) for k, v in (slots or {}).items()},
-        "verification": verification,
-        "transcript": transcript,
-    }
-
-
-def call_view(call: Call) -> dict[str, Any]:
-    return {
-        "call_id": call.call_id,
-        "queue": call.queue,
-        "caller": mask_phone(call.caller) if call.caller else "",
-        "reason": call.reason,
-        "priority": call.priority,
-        "rule": call.rule,
-        "routing_reason": call.routing_reason,
-        "channel": call.context.get("channel", "") if call.context else "",
-    }
 
 
 class ScreenPopAssembler:
@@ -176,9 +90,16 @@ class ScreenPopAssembler:
         return tasks
 
     async def assemble(
-        self, call: Call, agent_id: str, *, on_late: LateHandler | None = None
+        self,
+        call: Call,
+        agent_id: str,
+        *,
+        on_late: LateHandler | None = None,
+        spent_s: float = 0.0,
     ) -> dict[str, Any]:
+        """The pop; ``spent_s`` of the deadline already went (since the reservation)."""
         t0 = time.perf_counter()
+        budget_s = max(0.02, self.deadline_s - max(0.0, spent_s))
         pop: dict[str, Any] = {
             "call_id": call.call_id,
             "agent_id": agent_id,
@@ -192,17 +113,17 @@ class ScreenPopAssembler:
             "missing": [],
         }
         if call.customer_id:
-            await self._gather(pop, call.customer_id, on_late)
+            await self._gather(pop, call.customer_id, on_late, budget_s)
         else:
             pop["missing"].append(_missing("customer", "unidentified"))
         pop["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         return pop
 
     async def _gather(
-        self, pop: dict[str, Any], customer_id: str, on_late: LateHandler | None
+        self, pop: dict[str, Any], customer_id: str, on_late: LateHandler | None, budget_s: float
     ) -> None:
         tasks = self._jobs(customer_id)
-        done, pending = await asyncio.wait(tasks, timeout=self.deadline_s)
+        done, pending = await asyncio.wait(tasks, timeout=budget_s)
         for task in done:
             for part, value, exc in _outcomes(task, tasks[task]):
                 if exc is None:

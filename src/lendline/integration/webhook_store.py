@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,9 +41,32 @@ class Due:
 
 
 class WebhookStore:
-    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+    """Endpoints are cached in memory (refreshed on every change made here and every
+    ``refresh_s``), so a call event costs no query when nobody subscribed to it."""
+
+    def __init__(self, db: Database, cipher: FieldCipher, *, refresh_s: float = 30.0) -> None:
         self.db = db
         self.cipher = cipher
+        self.refresh_s = refresh_s
+        self._cache: list[Endpoint] | None = None
+        self._cached_at = 0.0
+
+    def refresh_endpoints(self) -> list[Endpoint]:
+        self._cache = [e for e in self.endpoints() if e.active]
+        self._cached_at = time.monotonic()
+        return self._cache
+
+    def active_endpoints(self) -> list[Endpoint]:
+        if self._cache is None or time.monotonic() - self._cached_at > self.refresh_s:
+            return self.refresh_endpoints()
+        return self._cache
+
+    def wanted_events(self) -> frozenset[str] | None:
+        """Event names some active endpoint wants ({"*"} = all); None before the first load."""
+        cache = self._cache
+        if cache is None or time.monotonic() - self._cached_at > self.refresh_s:
+            return None
+        return frozenset().union(*(e.events for e in cache)) if cache else frozenset()
 
     def add_endpoint(
         self,
@@ -70,6 +94,7 @@ class WebhookStore:
                     created_at=now,
                 )
             )
+        self.refresh_endpoints()
         return endpoint_id, secret
 
     def endpoints(self) -> list[Endpoint]:
@@ -83,6 +108,7 @@ class WebhookStore:
             if row is None:
                 raise NotFound(f"no webhook {endpoint_id!r}", code="webhook_not_found")
             row.active = False
+        self.refresh_endpoints()
 
     def _endpoint(self, r: WebhookEndpointRow) -> Endpoint:
         return Endpoint(
@@ -124,10 +150,10 @@ class WebhookStore:
             out: list[Due] = []
             for r in rows:
                 ep = s.get(WebhookEndpointRow, r.endpoint_id)
-                if ep is not None:
-                    out.append(
-                        Due(r.delivery_id, self._endpoint(ep), r.event, r.payload, r.attempts)
-                    )
+                if ep is None or not ep.active:
+                    r.status, r.last_error = "dead", "endpoint removed"
+                    continue
+                out.append(Due(r.delivery_id, self._endpoint(ep), r.event, r.payload, r.attempts))
             return out
 
     def next_due_at(self) -> datetime | None:

@@ -23,7 +23,7 @@ import json
 import queue
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import structlog
@@ -34,6 +34,20 @@ from lendline.domain.events import DomainEvent
 from lendline.integration.webhook_store import Due, WebhookStore
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CallDispositionRecorded(DomainEvent):
+    """The agent's wrap-up of a call (published by the desktop so the lender's CRM gets it)."""
+
+    name: ClassVar[str] = "call.disposition"
+    call_id: str = ""
+    agent_id: str = ""
+    customer_id: str | None = None
+    queue: str | None = None
+    code: str = ""
+    note: str = ""
+    resolved: bool = True
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -85,18 +99,31 @@ class WebhookDispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport = transport
         self._task: asyncio.Task[None] | None = None
+        self._wake_pending = False
+        self._next_due_s: float | None = None  # monotonic time of the earliest retry
         self.sent = 0
 
     # --- bus side (any thread) ---
     def on_event(self, event: DomainEvent) -> None:
         if not event.name.startswith("call."):
             return
+        wanted = self.store.wanted_events()  # cached; None until first loaded
+        if wanted is not None and "*" not in wanted and event.name not in wanted:
+            return  # nobody subscribed: no row, no wake-up
         self._inbox.put(event)
         self.wake()
 
     def wake(self) -> None:
-        if self._loop is not None and self._wake is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        """Wake the worker (any thread); one wake-up however many calls arrive at once."""
+        if self._loop is None or self._wake is None or self._wake_pending:
+            return
+        self._wake_pending = True
+        self._loop.call_soon_threadsafe(self._wake.set)
+
+    def replayed(self) -> None:
+        """A delivery was set pending again (replay): look for due rows at once."""
+        self._next_due_s = None
+        self.wake()
 
     # --- worker ---
     async def start(self) -> None:
@@ -116,46 +143,60 @@ class WebhookDispatcher:
         async with httpx.AsyncClient(
             timeout=self.policy.timeout_s, transport=self._transport
         ) as client:
+            await asyncio.to_thread(self.store.refresh_endpoints)
             while True:
+                self._wake.clear()
+                self._wake_pending = False
                 try:
-                    await self.step(client)
-                    wait = await asyncio.to_thread(self._seconds_to_next_due)
+                    if await self.step(client) or self._check_due_s():
+                        await asyncio.to_thread(self._seconds_to_next_due)
+                    wait = self._remaining_s()
                 except Exception:
                     log.exception("webhook_worker_failed")
                     wait = 1.0
-                self._wake.clear()
                 if not self._inbox.empty():
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
+    def _remaining_s(self) -> float:
+        if self._next_due_s is None:
+            return 0.0
+        return max(0.0, min(60.0, self._next_due_s - self.clock.monotonic()))
+
+    def _check_due_s(self) -> bool:
+        return self._next_due_s is None or self.clock.monotonic() >= self._next_due_s
+
     def _seconds_to_next_due(self) -> float:
         at = self.store.next_due_at()
-        if at is None:
-            return 60.0
-        return max(0.0, min(60.0, (at - self.clock.now()).total_seconds()))
+        wait = 60.0 if at is None else max(0.0, min(60.0, (at - self.clock.now()).total_seconds()))
+        self._next_due_s = self.clock.monotonic() + wait
+        return wait
 
     async def step(self, client: httpx.AsyncClient) -> int:
-        """Persist queued events, then send every due delivery once; returns sends made."""
-        await asyncio.to_thread(self._persist_inbox)
+        """Persist queued events, then send every due delivery once; returns rows touched."""
+        written = await asyncio.to_thread(self._persist_inbox)
+        if not written and not self._check_due_s():
+            return 0  # nothing new and no retry due yet: no query
         due = await asyncio.to_thread(self.store.due, self.clock.now(), self.policy.batch)
         if due:
             await asyncio.gather(*(self._send(client, d) for d in due))
-        return len(due)
+        return len(due) + written
 
-    def _persist_inbox(self) -> None:
+    def _persist_inbox(self) -> int:
         events: list[DomainEvent] = []
         while not self._inbox.empty():
             events.append(self._inbox.get_nowait())
         if not events:
-            return
-        endpoints = self.store.endpoints()
+            return 0
+        endpoints = self.store.active_endpoints()
         items: list[tuple[str, str, dict[str, Any]]] = []
         for ev in events:
             payload = self.payload(ev)
             items.extend((e.endpoint_id, ev.name, payload) for e in endpoints if e.wants(ev.name))
         if items:
             self.store.enqueue(items, self.clock.now())
+        return len(items)
 
     def payload(self, ev: DomainEvent) -> dict[str, Any]:
         data = {k: (mask_text(v) if isinstance(v, str) else v) for k, v in ev.to_dict().items()}

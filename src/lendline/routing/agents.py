@@ -35,11 +35,29 @@ class AgentIndex:
         self._avail: dict[str, list[OrderedDict[str, None]]] = {}
         self._serving: dict[str, int] = {}
         self.members: dict[str, set[str]] = {}  # skill -> agent ids (for snapshots)
+        self.pooled = False  # whether every agent also has the pseudo skill "any"
+
+    def add_skill(self, agent_id: str, skill: str, level: int) -> None:
+        """Give one agent a (pseudo) skill, e.g. ``agent:<id>`` for a direct transfer."""
+        agent = self.agents.get(agent_id)
+        if agent is None or self.skills_of[agent_id].get(skill) == level:
+            return
+        self._leave(agent)
+        self.skills_of[agent_id][skill] = level
+        self.members.setdefault(skill, set()).add(agent_id)
+        self._enter(agent)
+
+    def enable_pool(self) -> None:
+        """Every agent, present and future, gets the pseudo skill ``any`` (pooled queues)."""
+        if not self.pooled:
+            self.pooled = True
+            for agent_id in list(self.agents):
+                self.add_skill(agent_id, "any", 10)
 
     def add(self, agent: Agent) -> None:
         skills = dict(agent.skills)
-        skills["any"] = 10
-        skills[f"agent:{agent.agent_id}"] = 10
+        if self.pooled:
+            skills["any"] = 10
         if agent.team:
             skills[f"team:{agent.team}"] = 10
         self.agents[agent.agent_id] = agent
@@ -64,30 +82,43 @@ class AgentIndex:
         return b
 
     def _enter(self, agent: Agent) -> None:
-        skills = self.skills_of[agent.agent_id]
-        if agent.state is AgentState.AVAILABLE:
-            for skill, level in skills.items():
-                self._buckets(skill)[min(max(level, 0), 10)][agent.agent_id] = None
-        if agent.state in SERVING:
-            for skill in skills:
-                self._serving[skill] = self._serving.get(skill, 0) + 1
+        self._update(agent.agent_id, agent.state, +1)
 
     def _leave(self, agent: Agent) -> None:
-        skills = self.skills_of[agent.agent_id]
-        if agent.state is AgentState.AVAILABLE:
-            for skill, level in skills.items():
-                self._buckets(skill)[min(max(level, 0), 10)].pop(agent.agent_id, None)
-        if agent.state in SERVING:
+        self._update(agent.agent_id, agent.state, -1)
+
+    def _update(
+        self, agent_id: str, state: AgentState, sign: int, *, avail: bool = True, serve: bool = True
+    ) -> None:
+        skills = self.skills_of[agent_id]
+        if avail and state is AgentState.AVAILABLE:
+            if sign > 0:
+                for skill, level in skills.items():
+                    self._buckets(skill)[min(max(level, 0), 10)][agent_id] = None
+            else:
+                for skill, level in skills.items():
+                    self._buckets(skill)[min(max(level, 0), 10)].pop(agent_id, None)
+        if serve and state in SERVING:
+            serving = self._serving
             for skill in skills:
-                self._serving[skill] -= 1
+                serving[skill] = serving.get(skill, 0) + sign
 
     def transition(self, agent: Agent, apply: Callable[[], object]) -> None:
-        """Run ``apply`` (which changes ``agent.state``) keeping the index in step."""
-        self._leave(agent)
+        """Run ``apply`` (which changes ``agent.state``) keeping the index in step.
+
+        Only what changes is touched: e.g. wrap_up → available adds the agent to the
+        availability buckets but leaves the serving counts alone.
+        """
+        old = agent.state
         try:
             apply()
         finally:
-            self._enter(agent)
+            new = agent.state
+            if new is not old:
+                agent_id = agent.agent_id
+                serve = (old in SERVING) != (new in SERVING)
+                self._update(agent_id, old, -1, serve=serve)
+                self._update(agent_id, new, +1, serve=serve)
 
     # --- queries ---
     def level(self, agent_id: str, skill: str) -> int:
@@ -104,7 +135,7 @@ class AgentIndex:
         buckets = self._avail.get(skill)
         if buckets is None:
             return 0
-        return sum(len(buckets[lvl]) for lvl in range(max(min_level, 0), LEVELS))
+        return sum(map(len, buckets[max(min_level, 0) :]))
 
     def serving_count(self, skill: str) -> int:
         return self._serving.get(skill, 0)

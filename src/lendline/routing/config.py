@@ -105,6 +105,7 @@ class QueueSpec(BaseModel):
 
     @property
     def floor_proficiency(self) -> int:
+        """The lowest level the queue ever accepts (after all relaxation steps)."""
         return min([self.min_proficiency, *(lvl for _t, lvl in self.relax)])
 
 

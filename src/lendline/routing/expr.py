@@ -126,12 +126,20 @@ def _safe_arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 class Expression:
     """A compiled condition; call it with a mapping of field values."""
 
-    __slots__ = ("_fn", "names", "source")
+    __slots__ = ("_fn", "eq", "fn", "names", "source")
 
-    def __init__(self, source: str, fn: Fn, names: frozenset[str]) -> None:
+    def __init__(
+        self,
+        source: str,
+        fn: Fn,
+        names: frozenset[str],
+        eq: tuple[str, str | int | float | bool | None] | None = None,
+    ) -> None:
         self.source = source
         self.names = names  # the field names it reads (top-level)
         self._fn = fn
+        self.fn = fn  # the raw closure (truthiness = match), for hot loops
+        self.eq = eq  # (field, constant) when the whole condition is `field == constant`
 
     def __call__(self, env: Env) -> bool:
         return bool(self._fn(env))
@@ -159,7 +167,27 @@ def compile_expression(source: str, *, fields: frozenset[str] | None = None) -> 
         raise ExpressionError(f"syntax error: {exc.msg}", (exc.offset or 1) - 1) from None
     names: set[str] = set()
     fn = _Compiler(fields, names).visit(tree.body)
-    return Expression(source, fn, frozenset(names))
+    return Expression(source, fn, frozenset(names), _equality(tree.body))
+
+
+def _equality(node: ast.AST) -> tuple[str, str | int | float | bool | None] | None:
+    """``(field, constant)`` if ``node`` is exactly ``field == constant`` (either side)."""
+    if not (
+        isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
+    ):
+        return None
+    left, right = node.left, node.comparators[0]
+    if isinstance(right, ast.Name) and isinstance(left, ast.Constant):
+        left, right = right, left
+    if (
+        isinstance(left, ast.Name)
+        and left.id.lower() not in _CONSTANTS
+        and left.id not in ("True", "False", "None")
+        and isinstance(right, ast.Constant)
+        and isinstance(right.value, (str, int, float, bool))
+    ):
+        return left.id, right.value
+    return None
 
 
 class _Compiler:
@@ -217,6 +245,11 @@ class _Compiler:
 
     def v_BoolOp(self, node: ast.BoolOp) -> Fn:
         parts = [self.visit(v) for v in node.values]
+        if len(parts) == 2:  # the common case, without a generator
+            a, b = parts
+            if isinstance(node.op, ast.And):
+                return lambda env: bool(a(env) and b(env))
+            return lambda env: bool(a(env) or b(env))
         if isinstance(node.op, ast.And):
             return lambda env: all(p(env) for p in parts)
         return lambda env: any(p(env) for p in parts)
@@ -235,6 +268,9 @@ class _Compiler:
         raise self.fail(node, "only 'not' and '-' are allowed as unary operators")
 
     def v_Compare(self, node: ast.Compare) -> Fn:
+        fast = self._name_vs_constant(node)
+        if fast is not None:
+            return fast
         first = self.visit(node.left)
         rest: list[tuple[Callable[[Any, Any], bool], Fn]] = []
         for op, comp in zip(node.ops, node.comparators, strict=True):
@@ -256,6 +292,38 @@ class _Compiler:
             return True
 
         return chain
+
+    def _name_vs_constant(self, node: ast.Compare) -> Fn | None:
+        """``field <op> literal``: one closure instead of three (the common case)."""
+        if len(node.ops) != 1:
+            return None
+        left, right, op = node.left, node.comparators[0], type(node.ops[0])
+        if not (
+            isinstance(left, ast.Name)
+            and isinstance(right, ast.Constant)
+            and isinstance(right.value, (str, int, float))
+            and left.id.lower() not in _CONSTANTS
+            and left.id not in ("True", "False", "None")
+            and op in (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+        ):
+            return None
+        self.visit(left)  # validates the field name and records it
+        name, const, cmp = left.id, right.value, _CMP[op]
+        if op is ast.Eq:
+            return lambda env: env.get(name) == const
+        if op is ast.NotEq:
+            return lambda env: env.get(name) != const
+
+        def ordered(env: Env) -> bool:
+            v = env.get(name)
+            if v is None:
+                return False
+            try:
+                return cmp(v, const)
+            except TypeError:
+                return False
+
+        return ordered
 
     def v_BinOp(self, node: ast.BinOp) -> Fn:
         op = _ARITH.get(type(node.op))

@@ -49,15 +49,27 @@ class SkillQueue:
     def __init__(self, spec: QueueSpec) -> None:
         self.spec = spec
         self.name = spec.name
+        self.aging_s = spec.aging_s
         self._entries: list[Entry] = []
         self.stats = RecentStats(spec.default_aht_s)
         self.counters = QueueCounters()
+
+    @property
+    def spec(self) -> QueueSpec:
+        return self._spec
+
+    @spec.setter
+    def spec(self, spec: QueueSpec) -> None:
+        self._spec = spec
+        self.skill = spec.required_skill  # cached: read on every decision
+        self.floor = spec.floor_proficiency
+        self.aging_s = spec.aging_s
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def rank_key(self, entered_s: float, priority: int) -> float:
-        return entered_s - priority * self.spec.aging_s
+        return entered_s - priority * self.aging_s
 
     def push(self, key: float, seq: int, call_id: str) -> Entry:
         entry = (-key, -seq, call_id)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lendline.compliance.fieldcrypt import FieldCipher
 from lendline.dialogue.model import ConversationContext, Reply
-from lendline.errors import NotFound
+from lendline.errors import Conflict, NotFound
 from lendline.store.base import Database
 from lendline.store.models_dialogue import ConversationRow, ConversationTurnRow
 
@@ -67,7 +67,13 @@ class ConversationRepository:
                 raise NotFound(
                     f"no conversation {ctx.conversation_id!r}", code="conversation_not_found"
                 )
+            if row.turns != ctx.version:
+                raise Conflict(
+                    "the conversation moved on in another request; send the turn again",
+                    code="conversation_busy",
+                )
             row.turns += 1
+            ctx.version = row.turns
             row.status = ctx.status
             row.state = reply.state
             row.customer_id = ctx.customer_id

@@ -121,8 +121,27 @@ async def _collect(
             break
     for t in tasks:
         t.cancel()
-    keys = keys_task.result().digits if keys_task.done() and not keys_task.cancelled() else ""
+    keys = ""
+    if keys_task.done() and not keys_task.cancelled():
+        result = keys_task.result()
+        keys = result.digits
+        if result.reason == "max_digits" and plan.max_digits > 1:
+            await _swallow_terminator(session, plan.terminator or "#")
     heard = ""
     if not keys and heard_task is not None and heard_task.done() and not heard_task.cancelled():
         heard = heard_task.result()
     return keys, heard
+
+
+async def _swallow_terminator(session: MediaSession, terminators: str, wait_s: float = 0.4) -> None:
+    """A caller who keys a full-length number often ends it with '#' anyway; that key must
+    not be taken as the (empty) answer to the next question."""
+    for _ in range(int(wait_s / 0.02)):
+        pending = session.pending_digits
+        if pending:
+            if pending[0] in terminators:
+                await session.collect_dtmf(
+                    max_digits=1, timeout_s=0.0, terminators=terminators, flush=False
+                )
+            return
+        await asyncio.sleep(0.02)

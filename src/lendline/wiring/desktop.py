@@ -49,7 +49,9 @@ def wire(container: Container) -> None:
     connectors, clients = build_connectors(container)
     hub = PushHub()
     assembler = ScreenPopAssembler(connectors, deadline_s=container.settings.connector_timeout_s)
-    feed = DesktopFeed(hub, assembler, lambda: container.services.get("call_center"))
+    feed = DesktopFeed(
+        hub, assembler, lambda: container.services.get("call_center"), clock=container.clock
+    )
     container.bus.subscribe(feed.on_event)
     store = WebhookStore(container.db, container.field_cipher)
     dispatcher = WebhookDispatcher(store, container.clock)
@@ -89,7 +91,7 @@ def seed_demo(container: Container) -> str:
     from lendline.store.models import AgentRow, CustomerRow
 
     with container.db.session() as s:
-        customers = list(s.scalars(select(CustomerRow.customer_id).limit(400)))
+        customers = list(s.scalars(select(CustomerRow.customer_id)))
         agents = list(s.scalars(select(AgentRow.agent_id)))
     if not customers or not agents:
         return ""

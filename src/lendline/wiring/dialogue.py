@@ -1,7 +1,8 @@
 """Wiring of the dialogue feature into the container.
 
-Registers ``services["dialogue"]`` (``ConversationService``) and
-``services["dialogue_engine"]`` (the I/O-free ``DialogueEngine``, for the IVR). The NLU
+Registers ``services["dialogue"]`` (``ConversationService``; calls run it through
+``lendline.telephony.voicebot``) and ``services["dialogue_engine"]`` (the I/O-free
+``DialogueEngine``). The NLU
 model loads on first use so that start-up stays fast.
 """
 
@@ -9,10 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import os
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +19,7 @@ from lendline.dialogue.engine import DialogueEngine
 from lendline.dialogue.flow import FLOWS_DIR, load_flows
 from lendline.dialogue.service import ConversationService
 from lendline.dialogue.understanding import Understanding, Understood, default_understanding
+from lendline.integration.sms import OutboxSmsGateway
 from lendline.store.dialogue import ConversationRepository
 from lendline.store.dialogue_backend import StoreBackend
 
@@ -41,43 +40,17 @@ class LazyUnderstanding:
         return self._inner.understand(text, today=today, lang=lang)
 
 
-class _FolderOutbox:
-    """Used only when no SMS gateway is registered: one JSON file per message."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def send(self, phone_e164: str, text: str) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        mid = uuid.uuid4().hex
-        body = {
-            "message_id": mid,
-            "to": phone_e164,
-            "text": text,
-            "at": datetime.now(UTC).isoformat(),
-        }
-        tmp = self.folder / f".{mid}.tmp"
-        tmp.write_text(json.dumps(body, ensure_ascii=False))
-        os.replace(tmp, self.folder / f"{mid}.json")
-        return mid
-
-
 class _ServiceSms:
-    """The SMS gateway registered by compliance (``services["sms"]``), else the outbox."""
+    """The SMS gateway registered by compliance (``services["sms"]``), else the outbox folder."""
 
     def __init__(self, services: dict[str, Any], folder: Path) -> None:
         self.services = services
-        self.fallback = _FolderOutbox(folder)
+        self.folder = folder
 
     def send(self, phone_e164: str, text: str) -> str:
         gw = self.services.get("sms")
         if gw is None:
-            try:
-                from lendline.integration.sms import OutboxSmsGateway  # type: ignore[import-not-found,unused-ignore]
-
-                gw = OutboxSmsGateway(self.fallback.folder)
-            except ImportError:
-                gw = self.fallback
+            gw = self.services["sms"] = OutboxSmsGateway(self.folder)
         return str(gw.send(phone_e164, text))
 
 
@@ -102,7 +75,7 @@ def wire(container: Container) -> None:
     repo = ConversationRepository(container.db, container.field_cipher)
     container.services["dialogue_backend"] = backend
     container.services["dialogue_engine"] = engine
-    container.services["dialogue"] = ConversationService(
+    service = ConversationService(
         engine,
         repo,
         backend,
@@ -111,6 +84,7 @@ def wire(container: Container) -> None:
         timezone=s.timezone,
         services=container.services,
     )
+    container.services["dialogue"] = service
 
 
 def _merged(paths: list[Path]) -> Any:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from lendline.calls.metrics import COLLECTOR
+from lendline.calls.redis_ledger import ledger_from_url
 from lendline.calls.rules_source import RulesSource
 from lendline.calls.service import EngineCallCenter
 from lendline.errors import RuleError
@@ -38,6 +39,7 @@ def wire(container: Container) -> None:
             holder[0].apply_config(config)
 
     rules = RulesSource(settings.rules_file, apply)
+    ledger = ledger_from_url(settings.redis_url) if settings.redis_url else None
     center = EngineCallCenter(
         config=rules.current,
         clock=container.clock,
@@ -45,6 +47,7 @@ def wire(container: Container) -> None:
         bus=container.bus,
         cipher=container.field_cipher,
         selector=make_selector(settings.routing_strategy),
+        ledger=ledger,
         reservation_timeout_s=settings.reservation_timeout_s,
         timezone=settings.timezone,
         node_id=settings.node_id,

@@ -18,3 +18,21 @@ def general_queue_customer(container: Container, *, with_flags: bool = True) -> 
             if r.overdue_days == 0 and not big_first and flags_ok and r.loans:
                 return r
     raise AssertionError("no suitable demo customer")
+
+
+def bot_routed_customer(container: Container) -> CustomerRow:
+    """An overdue customer not contacted for over 3 days: routing sends the call to the bot."""
+    from datetime import UTC, datetime, timedelta
+
+    old = datetime.now(UTC) - timedelta(days=4)
+    with container.db.session() as s:
+        for r in s.scalars(select(CustomerRow).order_by(CustomerRow.customer_id)):
+            big_first = r.loan_amount_fen > 100_000_00 and r.first_call
+            if (
+                r.overdue_days > 0
+                and not big_first
+                and r.last_contact_at
+                and r.last_contact_at < old
+            ):
+                return r
+    raise AssertionError("no bot-routed demo customer")

@@ -18,7 +18,7 @@ from lendline.web.app import create_app
 from tests.conftest import make_settings
 from tests.helpers import PASSWORD, create_user, login
 
-from .helpers import general_queue_customer
+from .helpers import bot_routed_customer, general_queue_customer
 
 DEMO_PASSWORD = "demo-Passw0rd!"
 
@@ -76,6 +76,9 @@ def test_reservation_to_pop_to_disposition(env: tuple[Container, TestClient]) ->
     other = _login(client, "agent02")
     cid = call["call_id"]
     assert client.get(f"/api/v1/desktop/calls/{cid}/pop", headers=other).status_code == 404
+    lead = _login(client, "lead01")  # team_a; agent01 is in the service team
+    assert client.get(f"/api/v1/desktop/calls/{cid}/pop", headers=lead).status_code == 404
+    assert client.get(f"/api/v1/desktop/calls/{cid}/pop", headers=sup).json()["call_id"] == cid
     assert client.post(f"/api/v1/desktop/calls/{cid}/hangup", headers=other).status_code == 404
     # after a reconnect the same page gets its pop again from REST and misses nothing
     me = client.get("/api/v1/desktop/me", headers=agent).json()
@@ -121,8 +124,8 @@ def test_wallboard_push_and_permissions(env: tuple[Container, TestClient]) -> No
     with client.websocket_connect(f"/ws/desktop?token={token}") as ws:
         assert ws.receive_json()["topics"] == ["wallboard"]
         client.post("/api/v1/desktop/state", json={"state": "available"}, headers=agent)
-        snap = _until(ws, "wallboard")["data"]
-        assert {a["agent_id"]: a["state"] for a in snap["agents"]}["agent03"] == "available"
+        snap = _until(ws, "wallboard.delta")["data"]
+        assert {a["agent_id"]: a["state"] for a in snap["agents"]} == {"agent03": "available"}
         c.bus.publish(ComplianceAlert(kind="rate_cap", detail="产品 micro 年化利率 24.5% 超上限"))
         alert = _until(ws, "alert")["data"]
         assert alert["kind"] == "compliance"
@@ -183,3 +186,72 @@ def test_webhook_management_is_admin_only(env: tuple[Container, TestClient]) -> 
     assert [w["url"] for w in client.get("/api/v1/webhooks", headers=admin).json()] == [body["url"]]
     r = client.post("/api/v1/webhooks/deliveries/d_nope/replay", headers=admin)
     assert r.status_code == 404 and r.json()["error"] == "delivery_not_found"
+
+
+def test_warm_transfer_to_a_colleague(env: tuple[Container, TestClient]) -> None:
+    c, client = env
+    customer = general_queue_customer(c)
+    a1, a2 = _login(client, "agent01"), _login(client, "agent02")
+    sup = _login(client, "supervisor01")
+    client.post("/api/v1/desktop/state", json={"state": "available"}, headers=a1)
+    call = client.post("/api/v1/calls", json={"customer_id": customer.customer_id}, headers=sup)
+    cid = call.json()["call_id"]
+    assert client.post(f"/api/v1/desktop/calls/{cid}/accept", headers=a1).status_code == 200
+    client.post("/api/v1/desktop/state", json={"state": "available"}, headers=a2)
+    # no SIP leg on an API call: telephony's consult says so, the page falls back
+    consult = client.post(
+        f"/api/v1/telephony/calls/{cid}/consult", json={"agent_id": "agent02"}, headers=a1
+    )
+    assert consult.status_code in (404, 502), consult.text
+    token2 = a2["Authorization"].split()[1]
+    with client.websocket_connect(f"/ws/desktop?token={token2}") as ws:
+        ws.receive_json()
+        bad = client.post(f"/api/v1/desktop/calls/{cid}/transfer", json={}, headers=a1)
+        assert bad.status_code == 422 and bad.json()["field"] == "queue"
+        r = client.post(
+            f"/api/v1/desktop/calls/{cid}/transfer",
+            json={"agent_id": "agent02", "warm": True, "note": "客户想改还款计划 13812345678"},
+            headers=a1,
+        )
+        assert r.status_code == 200, r.text
+        consult_msg = _until(ws, "transfer.consult")["data"]
+        assert consult_msg["from_agent"] == "agent01" and consult_msg["call_id"] == cid
+        pop = _until(ws, "screen_pop")["data"]
+        assert pop["call_id"] == cid and pop["agent_id"] == "agent02"
+        assert pop["call"]["transferred_by"] == "agent01"
+        assert pop["call"]["transfer_note"] == "客户想改还款计划 138****5678"
+
+
+def test_bot_handoff_reaches_the_pop(env: tuple[Container, TestClient]) -> None:
+    c, client = env
+    customer = bot_routed_customer(c)
+    agent, sup = _login(client, "agent05"), _login(client, "supervisor01")
+    call = client.post("/api/v1/calls", json={"customer_id": customer.customer_id}, headers=sup)
+    assert call.json()["state"] == "in_bot", call.json()
+    cid = call.json()["call_id"]
+    client.post("/api/v1/desktop/state", json={"state": "available"}, headers=agent)
+    context = {  # the shape the dialogue engine hands over
+        "conversation_id": "conv-1",
+        "reason": "user_request",
+        "verified": True,
+        "intents": [{"intent": "unable_to_pay", "confidence": 0.91}],
+        "slots": {"amount": 3000},
+        "transcript": [
+            {"role": "bot", "text": "您好，这里是还款提醒。"},
+            {"role": "user", "text": "我这个月还不上，我的手机是13812345678"},
+        ],
+    }
+    r = client.post(
+        f"/api/v1/calls/{cid}/enqueue", json={"queue": "general", "context": context}, headers=sup
+    )
+    assert r.status_code == 200, r.text
+    pop = client.get(f"/api/v1/desktop/calls/{cid}/pop", headers=agent)
+    assert pop.status_code == 200, pop.text
+    bot = pop.json()["bot"]
+    assert bot["intent"] == "unable_to_pay" and bot["verification"] is True
+    assert bot["transcript"][1] == {
+        "speaker": "user",
+        "text": "我这个月还不上，我的手机是138****5678",
+    }
+    kb = client.get("/api/v1/desktop/knowledge?intent=unable_to_pay", headers=agent).json()
+    assert kb["items"][0]["title"]["zh"] == "无力还款"

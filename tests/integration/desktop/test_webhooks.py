@@ -16,7 +16,12 @@ import pytest
 from lendline.app import build_container
 from lendline.domain.events import AgentStateChanged, CallArrived, CallEnded
 from lendline.integration.webhook_store import WebhookStore
-from lendline.integration.webhooks import WebhookDispatcher, WebhookPolicy, verify
+from lendline.integration.webhooks import (
+    CallDispositionRecorded,
+    WebhookDispatcher,
+    WebhookPolicy,
+    verify,
+)
 from tests.conftest import make_settings
 
 
@@ -75,14 +80,23 @@ async def test_signed_delivery_retry_dead_letter_and_replay(
     try:
         c.bus.publish(CallArrived(call_id="call-1", caller="+8613812345678", customer_id="C1"))
         c.bus.publish(AgentStateChanged(agent_id="a1", old="available", new="break"))  # not sent
-        await _until(lambda: len(receiver.got) == 1)
+        c.bus.publish(
+            CallDispositionRecorded(
+                call_id="call-1", agent_id="a1", code="promise_to_pay", note="周五前还 13812345678"
+            )
+        )
+        await _until(lambda: len(receiver.got) == 2)
+        got = {h["x-lendline-event"]: json.loads(b) for h, b in receiver.got}
+        assert got["call.disposition"]["data"]["code"] == "promise_to_pay"
+        assert got["call.disposition"]["data"]["note"] == "周五前还 138****5678"
+        receiver.got.sort(key=lambda hb: hb[0]["x-lendline-event"] != "call.arrived")
         headers, body = receiver.got[0]
         assert headers["x-lendline-event"] == "call.arrived"
         assert verify(secret, headers["x-lendline-signature"], body, now_s=int(time.time()))
         payload = json.loads(body)
         assert payload["data"]["call_id"] == "call-1"
         assert payload["data"]["caller"] == "+86138****5678"  # masked on the way out
-        await _until(lambda: store.deliveries(status="delivered") != [])
+        await _until(lambda: len(store.deliveries(status="delivered")) == 2)
 
         receiver.status = 503
         c.bus.publish(CallEnded(call_id="call-1", reason="answered", agent_id="a1"))
@@ -91,12 +105,12 @@ async def test_signed_delivery_retry_dead_letter_and_replay(
         assert (
             dead["attempts"] == 3 and dead["last_status"] == 503 and dead["event"] == "call.ended"
         )
-        assert len(receiver.got) == 4
+        assert len(receiver.got) == 5
 
         receiver.status = 200
         store.replay(dead["delivery_id"], c.clock.now())
-        dispatcher.wake()
-        await _until(lambda: len(store.deliveries(status="delivered")) == 2)
+        dispatcher.replayed()
+        await _until(lambda: len(store.deliveries(status="delivered")) == 3)
         assert not store.deliveries(status="dead")
         resent = [h for h, _ in receiver.got if h["x-lendline-delivery"] == dead["delivery_id"]]
         assert len(resent) == 4  # same idempotency key on every attempt

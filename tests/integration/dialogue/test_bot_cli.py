@@ -41,3 +41,8 @@ def test_bot_check_reports_line_and_reason(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["bot", "check", str(good), str(bad)])
     assert r.exit_code == 1
     assert "ok" in r.stdout and "bad.yaml:" in r.stdout and "unknown state 'opne'" in r.stdout
+
+
+def test_bot_check_a_flow_set() -> None:
+    r = CliRunner().invoke(app, ["bot", "check", str(ROOT / "flows")])
+    assert r.exit_code == 0 and "flow set: 12 flows" in r.stdout

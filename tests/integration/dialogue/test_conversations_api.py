@@ -120,10 +120,13 @@ def test_handoff_reaches_the_call_center_with_context(world: Any) -> None:
     cid = _open(tc)["conversation_id"]
     r = _say(tc, cid, text="转人工")
     assert r["handoff"]["reason"] == "customer_request" and r["handoff"]["queue"] == "general"
-    center = c.services.get("call_center")
-    if center is not None:  # routing wired: a chat call waits in the queue with the context
-        call = center.get_call(r["handoff"]["call_id"])
-        assert call.state.value == "queued"
+    center = c.services["call_center"]  # a chat call waits in the queue with the context
+    call = center.get_call(r["handoff"]["call_id"])
+    assert call.state.value == "queued" and call.queue == "general"
+    assert call.context["reason"] == "customer_request"
+    assert [t["text"] for t in call.context["transcript"]][-2:] == ["转人工", r["reply"]]
+    assert call.context["intents"][0]["intent"] == "human_agent"
+    assert tc.get(f"/api/v1/conversations/{cid}").json()["handoff_queue"] == "general"
     r2 = tc.post(f"/api/v1/conversations/{cid}/messages", json={"text": "还在吗"})
     assert r2.status_code == 409 and r2.json()["error"] == "conversation_closed"
 
@@ -161,3 +164,57 @@ def test_rbac(world: Any, tmp_path: Path) -> None:
     tc.headers.update(login(tc, "auditor"))
     assert tc.post("/api/v1/conversations", json={}).status_code == 403
     assert tc.get(f"/api/v1/conversations/{cid}").status_code == 200
+
+
+def test_a_channel_with_an_api_key(world: Any) -> None:
+    tc, c, _ = world
+    _info, key = c.services["api_keys"].create(
+        name="web chat",
+        role="agent",
+        scopes=["conversations.create", "conversations.message"],
+        actor="sup",
+    )
+    tc.headers.clear()
+    tc.cookies.clear()
+    h = {"X-API-Key": key}
+    r = tc.post("/api/v1/conversations", json={"channel": "web"}, headers=h)
+    assert r.status_code == 201
+    cid = r.json()["conversation_id"]
+    m = tc.post(f"/api/v1/conversations/{cid}/messages", json={"text": "需要什么材料"}, headers=h)
+    assert m.status_code == 200 and m.json()["state"] == "required_documents.ask_type"
+    # neither the key's role nor its scopes allow reading transcripts
+    assert tc.get(f"/api/v1/conversations/{cid}", headers=h).status_code == 403
+    bad = tc.post("/api/v1/conversations", json={}, headers={"X-API-Key": key + "x"})
+    assert bad.status_code == 401 and bad.json()["error"] == "invalid_api_key"
+
+
+def test_concurrent_turns_on_one_conversation_are_all_kept(world: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    tc, c, _ = world
+    svc = c.services["dialogue"]
+    cid = svc.start().conversation_id
+    # three silences at once: with a lost update two would both count "first silence"
+    with ThreadPoolExecutor(3) as pool:
+        replies = list(pool.map(lambda _: svc.message(cid, text=""), range(3)))
+    turns = tc.get(f"/api/v1/conversations/{cid}").json()["turns"]
+    assert [t["seq"] for t in turns] == [0, 1, 2, 3]
+    assert sum(r.ended for r in replies) == 1  # the third silence in a row ends it
+
+
+def test_a_stale_copy_is_refused_by_the_store(world: Any) -> None:
+    from lendline.dialogue.model import UserInput
+    from lendline.errors import Conflict
+
+    _tc, c, _ = world
+    svc = c.services["dialogue"]
+    cid = svc.start().conversation_id
+    a, b = svc.store.load(cid), svc.store.load(cid)  # two nodes read the same turn
+    a.today = b.today = "2026-11-27"
+    ra = svc.engine.handle(a, UserInput(text="我想贷款"))
+    svc.store.save_turn(a, "我想贷款", ra, c.clock.now())
+    rb = svc.engine.handle(b, UserInput(text="我要投诉"))
+    with pytest.raises(Conflict) as ei:
+        svc.store.save_turn(b, "我要投诉", rb, c.clock.now())
+    assert ei.value.code == "conversation_busy"
+    assert svc.store.load(cid).where == "product_enquiry.ask_type"

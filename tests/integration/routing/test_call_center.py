@@ -83,3 +83,30 @@ def test_bad_requests_are_named_errors(container: Container) -> None:
     assert call.end_reason is EndReason.ABANDONED
     center.flush()
     assert center.get_call(call.call_id).state is CallState.ENDED
+
+
+def test_concurrent_threads_keep_the_invariants(container: Container) -> None:
+    """HTTP handlers run in a thread pool: many threads at once, one consistent engine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    center: EngineCallCenter = container.services["call_center"]
+    for a in center.agents():
+        center.set_agent_state(a.agent_id, AgentState.AVAILABLE)
+    reserved: list[AgentReserved] = []
+    container.bus.subscribe(lambda e: reserved.append(e), AgentReserved)  # type: ignore[arg-type,func-returns-value]
+
+    def work(n: int) -> None:
+        for i in range(25):
+            call = center.inbound_call(caller=f"+86139{n:02d}{i:06d}", reason="other")
+            if call.state is CallState.RINGING and call.agent_id:
+                center.accept(call.call_id, call.agent_id)
+                center.hangup(call.call_id)
+            else:
+                center.abandon(call.call_id)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(work, range(8)))
+    center.engine.check_invariants()
+    assert center.engine.calls == {}  # every call ended
+    assert len(center._calls) == 200
+    assert center.flush() == 200

@@ -98,3 +98,20 @@ def test_rules_reload_rejects_bad_file_and_keeps_rules(client: TestClient, tmp_p
     r = client.post("/api/v1/rules/reload", json={"yaml": good}, headers=adm)
     assert r.status_code == 200 and r.json()["rules"] == 1
     assert [x["name"] for x in client.get("/api/v1/rules", headers=adm).json()["rules"]] == ["all"]
+
+
+def test_ticker_writes_call_records_behind(client: TestClient) -> None:
+    import time
+
+    from lendline.store.models import CallRow
+
+    sup = login(client, "sup")
+    call = client.post("/api/v1/calls", json={"phone": "13800000009"}, headers=sup).json()
+    container = client.app.state.container  # type: ignore[attr-defined]
+    for _ in range(40):  # flushed by the background ticker within ~1 s
+        with container.db.session() as s:
+            row = s.get(CallRow, call["call_id"])
+        if row is not None:
+            break
+        time.sleep(0.1)
+    assert row is not None and row.state == call["state"] and row.caller_masked == "138****0009"

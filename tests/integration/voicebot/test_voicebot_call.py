@@ -82,3 +82,45 @@ async def test_product_enquiry_by_keys_then_polite_end_on_silence(
     assert "50万" in summary["turns"][3]["reply"] or "500000" in summary["turns"][3]["reply"]
     loud = sum(1 for f in heard if np.sqrt(np.mean(f.astype(float) ** 2)) > 1000)
     assert loud > 10  # prompts reached the caller
+
+
+async def test_keyed_id_with_hash_then_last_four_verifies_the_caller(
+    container: Container, legs: tuple[MediaSession, MediaSession]
+) -> None:
+    from lendline.store.customers import CustomerRepository
+
+    bot, phone = legs
+    with container.db.session() as s:
+        cust = CustomerRepository(s, container.field_cipher).get("C000003")
+    call = container.services["call_center"].inbound_call(customer_id="C000003", channel="sip")
+
+    async def caller() -> None:
+        await asyncio.sleep(0.6)
+        # 18 keys then '#' (a '*' stands for X): the '#' must not answer the next question
+        phone.send_dtmf(cust.id_number.replace("X", "*") + "#", duration_ms=50)
+        await asyncio.sleep(3.5)
+        phone.send_dtmf(cust.phone_e164[-4:] + "#", duration_ms=50)
+        await asyncio.sleep(2.0)
+        phone.send_dtmf("2", duration_ms=50)  # 没有了: nothing else
+
+    task = asyncio.create_task(caller())
+    out = await asyncio.wait_for(
+        run_voicebot(
+            bot,
+            ToneTts(),
+            container.services["dialogue"],
+            call_id=call.call_id,
+            customer_id="C000003",
+            flow="verify_identity",
+            max_wait_s=6.0,
+        ),
+        60,
+    )
+    await task
+    summary = container.services["dialogue"].summary(out.conversation_id)
+    replies = [t["reply"] for t in summary["turns"]]
+    # the '#' after the 18 keys was not taken as silence for the next question
+    assert replies[1].startswith("请说出您的出生日期"), replies
+    assert replies[2].startswith("身份验证成功"), replies
+    assert not any("还在吗" in r for r in replies) and out.hung_up
+    assert all(cust.id_number not in t["user"] for t in summary["turns"])  # masked

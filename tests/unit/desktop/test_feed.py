@@ -93,10 +93,16 @@ async def test_wallboard_snapshots_and_alerts() -> None:
     cc, hub, feed = _setup()
     wb, _ = hub.subscribe(frozenset({WALLBOARD}))
     cc.set_agent_state("agent01", AgentState.AVAILABLE)
-    snap = await _next(wb.queue, "wallboard")
-    states = {a["agent_id"]: a["state"] for a in snap.data["agents"]}
-    assert states == {"agent01": "available", "agent02": "offline"}
-    assert snap.data["queues"][0]["queue"] == "general"
+    delta = await _next(wb.queue, "wallboard.delta")
+    # only the agent that changed travels; the full board is feed.wallboard() (REST)
+    assert [(a["agent_id"], a["state"]) for a in delta.data["agents"]] == [("agent01", "available")]
+    assert delta.data["queues"][0]["queue"] == "general"
+    full = feed.wallboard()
+    assert full is not None
+    assert {a["agent_id"]: a["state"] for a in full["agents"]} == {
+        "agent01": "available",
+        "agent02": "offline",
+    }
     cc.bus.publish(
         ComplianceAlert(kind="rate_cap", detail="产品 micro 年化利率超上限", subject_id="micro")
     )

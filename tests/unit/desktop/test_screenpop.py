@@ -136,3 +136,12 @@ async def test_a_garbled_part_is_marked_missing_and_the_rest_shown() -> None:
     pop = await a.assemble(_call(), "agent01")
     assert [(m["part"], m["code"]) for m in pop["missing"]] == [("risk", "upstream_error")]
     assert pop["customer"] is not None and pop["loans"]
+
+
+async def test_the_deadline_counts_time_already_spent_since_the_reservation() -> None:
+    slow = FakeRisk(Behaviour(delay_s=0.3))
+    a = ScreenPopAssembler(Connectors(FakeCustomers(), FakeLoans(), slow), deadline_s=0.5)
+    full = await a.assemble(_call(), "agent01")
+    assert full["missing"] == []  # 0.3 s fits in 0.5 s
+    late = await a.assemble(_call(), "agent01", spent_s=0.35)  # only 0.15 s left
+    assert [m["part"] for m in late["missing"]] == ["risk"]

@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 
 from lendline.dialogue.actions import BUILTIN_ACTIONS
-from lendline.dialogue.engine import DialogueEngine, second_factor
+from lendline.dialogue.engine import DialogueEngine
 from lendline.dialogue.flow import default_flows
+from lendline.dialogue.local_slots import second_factor
 from lendline.dialogue.model import ConversationContext, UserInput
 from lendline.errors import Conflict
 from tests.unit.dialogue.fakes import KeywordUnderstanding, MemoryBackend, make_customer
@@ -180,3 +181,24 @@ def test_second_factor_parsing() -> None:
     assert second_factor("19850312") == "dob:1985-03-12"
     assert second_factor("尾号 5678") == "last4:5678"
     assert second_factor("不知道") is None
+
+
+def test_giving_up_verification_returns_to_main_without_reading_the_account(
+    engine: DialogueEngine,
+) -> None:
+    c = ctx(customer_id="C1")
+    engine.start(c)
+    say(engine, c, "我的还款日是哪天")
+    r = say(engine, c, "不是，不用了")
+    assert r.state == "main.anything_else" and "未完成身份验证" in r.text
+    assert "repayment_info" not in r.actions and "4375" not in r.text
+
+
+def test_account_actions_refuse_an_unverified_caller(backend: MemoryBackend) -> None:
+    from lendline.dialogue.actions import BUILTIN_ACTIONS
+
+    c = ctx(customer_id="C1")
+    for name in ("repayment_info", "application_status", "early_repayment_quote",
+                 "collection_summary", "credit_precheck"):  # fmt: skip
+        res = BUILTIN_ACTIONS[name](c, {}, backend)
+        assert res.outcome in ("none", "review") and not res.vars, name

@@ -92,3 +92,24 @@ def test_shipped_flows_load_and_unknown_subflow_is_refused(tmp_path: Path) -> No
     with pytest.raises(RuleError) as ei:
         load_flows([tmp_path], actions=BUILTIN_ACTIONS)
     assert "unknown subflow 'verify_face'" in ei.value.detail and ei.value.line is not None
+
+
+def test_engine_refuses_an_action_outcome_without_a_branch(tmp_path: Path) -> None:
+    from lendline.dialogue.engine import DialogueEngine
+    from tests.unit.dialogue.fakes import KeywordUnderstanding, MemoryBackend
+
+    for f in FLOWS_DIR.glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    bad = tmp_path / "repayment_info.yaml"
+    text = bad.read_text(encoding="utf-8")
+    bad.write_text(text.replace("on: {ok: tell, none: nothing}", "on: {ok: tell}"))
+    flows = load_flows([tmp_path], actions=BUILTIN_ACTIONS)
+    with pytest.raises(RuleError) as ei:
+        DialogueEngine(flows, KeywordUnderstanding(), MemoryBackend())
+    assert "no branch for outcome 'none' of repayment_info" in ei.value.detail
+    assert ei.value.line == text.splitlines().index("    on: {ok: tell, none: nothing}") + 1
+    bad.write_text(text.replace("on: {ok: tell, none: nothing}", "on: {ok: tell, nope: nothing}"))
+    with pytest.raises(RuleError, match="has no outcome 'nope'"):
+        DialogueEngine(
+            load_flows([tmp_path], actions=BUILTIN_ACTIONS), KeywordUnderstanding(), MemoryBackend()
+        )

@@ -16,7 +16,7 @@ def test_same_flows_on_voice_keys_and_plans() -> None:
     e = DialogueEngine(default_flows(), KeywordUnderstanding(), MemoryBackend({"C1": c}))
     ctx = ConversationContext("v1", channel="voice", today=TODAY.isoformat())
     plan = voice_plan(e.start(ctx))
-    assert plan.barge_in and not plan.hangup and plan.max_digits == 0
+    assert plan.barge_in and not plan.hangup and plan.max_digits == 1 and "2" in plan.keys
     plan = voice_plan(e.handle(ctx, UserInput("我的还款日是哪天")))
     assert plan.sensitive and plan.max_digits == 18 and plan.timeout_s > 6
     keyed = c.id_number.replace("X", "*") + "#"

@@ -22,6 +22,7 @@ from lendline.compliance.rbac import allowed
 from lendline.domain.agent import AgentState
 from lendline.domain.call import DISPOSITION_CODES, Call, CallState
 from lendline.errors import Conflict, Forbidden, NotFound, UpstreamError, ValidationError
+from lendline.integration.webhooks import CallDispositionRecorded
 from lendline.web.auth import Principal, audit, require, websocket_principal
 from lendline.web.desktop_feed import WALLBOARD, DesktopFeed, agent_topic
 from lendline.web.push import PushHub
@@ -80,14 +81,17 @@ def _own_agent(p: Principal) -> str:
 
 
 def _scoped_call(request: Request, p: Principal, call_id: str) -> Call:
-    """The call, if ``p`` may act on it: agents only their own reserved/connected call."""
-    try:
-        call: Call = call_center(request).get_call(call_id)
-    except NotFound:
-        raise
+    """The call, if ``p`` may act on it: agents only their own reserved/connected call,
+    team leads their team's calls, supervisors any."""
+    cc = call_center(request)
+    call: Call = cc.get_call(call_id)
     if p.role == "agent" and call.agent_id != p.agent_id:
         # same answer as a missing call: an agent learns nothing about others' calls
         raise NotFound(f"no call {call_id!r}", code="call_not_found")
+    if p.role == "team_lead":  # a lead: the calls of its team's agents
+        team = cc.agent(call.agent_id).team if call.agent_id else None
+        if team is None or team != p.team_id:
+            raise NotFound(f"no call {call_id!r}", code="call_not_found")
     return call
 
 
@@ -240,25 +244,18 @@ def disposition(call_id: str, body: DispositionIn, request: Request, p: Control)
     call = call_center(request).set_disposition(
         call_id, agent_id, body.code, body.note, body.resolved
     )
+    request.app.state.container.bus.publish(
+        CallDispositionRecorded(
+            call_id=call_id,
+            agent_id=agent_id,
+            customer_id=call.customer_id,
+            queue=call.queue,
+            code=body.code,
+            note=body.note,
+            resolved=body.resolved,
+        )
+    )
     return _call_out(call)
-
-
-class OtpIn(BaseModel):
-    operation: str = Field(min_length=1, max_length=60)  # e.g. change_phone, change_card
-
-
-@api.post("/calls/{call_id}/otp")
-def start_otp(call_id: str, body: OtpIn, request: Request, p: Control) -> dict[str, Any]:
-    """Start a second confirmation (SMS code to the customer) for a sensitive operation."""
-    call = _scoped_call(request, p, call_id)
-    if not call.customer_id:
-        raise Conflict("the caller is not identified", code="customer_unidentified")
-    otp = _services(request).get("otp")
-    if otp is None:
-        raise UpstreamError("second confirmation is not available", code="otp_unavailable")
-    result = otp.start(subject_id=call.customer_id, operation=body.operation, actor=p.username)
-    audit(request, actor=p.username, action="otp.start", target=call_id, outcome="ok")
-    return {"call_id": call_id, "operation": body.operation, "result": result}
 
 
 @api.get("/calls/{call_id}/pop")

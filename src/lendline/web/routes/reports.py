@@ -132,6 +132,6 @@ def replay(delivery_id: str, request: Request, p: Manage) -> dict[str, str]:
     clock = request.app.state.container.clock
     _store(request).replay(delivery_id, clock.now())
     dispatcher: WebhookDispatcher = request.app.state.container.services["webhooks"]
-    dispatcher.wake()
+    dispatcher.replayed()
     audit(request, actor=p.username, action="webhooks.replay", target=delivery_id, outcome="ok")
     return {"delivery_id": delivery_id, "status": "pending"}

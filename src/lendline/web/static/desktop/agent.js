@@ -65,13 +65,15 @@ function renderPop(pop) {
     el("dt", {}, t("queue")), el("dd", {}, call.queue || ""),
     el("dt", {}, t("rule")), el("dd", { testid: "routing-rule" }, call.rule || "—"),
     el("dt", {}, t("routing_reason")), el("dd", {}, call.routing_reason || "—"),
-    el("dt", {}, t("caller")), el("dd", {}, call.caller || "")));
+    el("dt", {}, t("caller")), el("dd", {}, call.caller || ""),
+    call.transfer_note || call.transferred_by ? [el("dt", {}, t("transfer")), el("dd", { testid: "transfer-note" }, `${call.transferred_by || ""}：${call.transfer_note || ""}`)] : null));
   renderLoans(pop.loans || []);
   $("#repayments").replaceChildren(...(pop.repayments || []).map((r) => el("tr", {},
     el("td", {}, r.due_date), el("td", { class: "num" }, yuan(r.amount_fen)), el("td", { class: `status-${r.status === "missed" ? "overdue" : r.status}` }, r.status))));
   $("#contacts").replaceChildren(...(pop.contacts || []).map((x) => el("tr", {},
-    el("td", {}, (x.at || "").slice(0, 10)), el("td", {}, x.channel), el("td", {}, x.summary), el("td", {}, x.outcome))));
-  renderBot(pop.bot);
+    el("td", {}, (x.at || "").slice(0, 10)), el("td", {}, lang() === "en" ? x.channel : x.channel_zh || x.channel),
+    el("td", {}, x.summary), el("td", {}, lang() === "en" ? x.outcome : x.outcome_zh || x.outcome))));
+  renderBot(pop.bot, call.reason || "");
 }
 
 function renderRisk(flags) {
@@ -82,13 +84,21 @@ function renderRisk(flags) {
 
 function renderLoans(loans) {
   $("#loans").replaceChildren(...loans.map((ln) => el("tr", { "data-loan": ln.loan_id },
-    el("td", {}, ln.product), el("td", { class: "num" }, yuan(ln.principal_fen)), el("td", { class: "num" }, yuan(ln.outstanding_fen)),
+    el("td", {}, lang() === "en" ? ln.product : ln.product_zh || ln.product), el("td", { class: "num" }, yuan(ln.principal_fen)), el("td", { class: "num" }, yuan(ln.outstanding_fen)),
     el("td", { class: `status-${ln.status}`, testid: "loan-status", "data-status": ln.status }, lang() === "en" ? ln.status : ln.status_zh),
     el("td", { class: "num" }, ln.overdue_days || ""), el("td", {}, ln.next_due_date || ""))));
 }
 
-function renderBot(bot) {
-  if (!bot) { $("#bot-meta").replaceChildren(el("span", { class: "muted" }, t("none"))); $("#bot-transcript").replaceChildren(); renderKnowledge(""); return; }
+// without the bot's intent, the caller's stated reason (IVR choice, API) picks the answers
+const REASON_INTENT = { product: "apply_loan", application: "application_status", repayment: "repayment_info", complaint: "complaint", collection: "promise_to_pay" };
+
+function renderBot(bot, reason = "") {
+  if (!bot) {
+    $("#bot-meta").replaceChildren(el("span", { class: "muted" }, t("none")));
+    $("#bot-transcript").replaceChildren();
+    renderKnowledge(REASON_INTENT[reason] || "");
+    return;
+  }
   const slots = Object.entries(bot.slots || {}).map(([k, v]) => `${k}=${v}`).join("，");
   const ver = bot.verification === null || bot.verification === undefined ? "—" : typeof bot.verification === "object" ? JSON.stringify(bot.verification) : String(bot.verification);
   $("#bot-meta").replaceChildren(el("dl", { class: "kv" },
@@ -198,15 +208,48 @@ function wire() {
     const r = await act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/hold`, { on }));
     if (r) { $("#hold").dataset.on = on ? "1" : ""; $("#hold").textContent = t(on ? "unhold" : "hold"); }
   });
+  const consultButtons = (on) => { $("#consult-complete").hidden = !on; $("#consult-cancel").hidden = !on; };
   $("#transfer").addEventListener("click", async () => {
     const queue = $("#tr-queue").value || null, agent_id = $("#tr-agent").value.trim() || null;
-    const r = await act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/transfer`, { queue, agent_id, warm: $("#tr-warm").checked, note: $("#tr-note").value }));
+    const warm = $("#tr-warm").checked, note = $("#tr-note").value;
+    if (warm && agent_id) {
+      // a live SIP call: consult first (caller on music, the two agents talk), then complete
+      try {
+        await api("POST", `/api/v1/telephony/calls/${S.call.call_id}/consult`, { agent_id });
+        consultButtons(true);
+        toast(t("consulting"));
+        return;
+      } catch (e) {
+        if (e.status !== 404) { toast(e.message, "error"); return; }
+        // an API call without a SIP leg: hand over with the note (the colleague is told first)
+      }
+    }
+    const r = await act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/transfer`, { queue, agent_id, warm, note }));
     if (r) { toast(t("transfer_done")); controls(false); S.call = null; clearPop(); }
   });
+  $("#consult-complete").addEventListener("click", async () => {
+    const r = await act(() => api("POST", `/api/v1/telephony/calls/${S.call.call_id}/consult/complete`));
+    if (r) { consultButtons(false); toast(t("transfer_done")); controls(false); S.call = null; clearPop(); }
+  });
+  $("#consult-cancel").addEventListener("click", async () => {
+    const r = await act(() => api("DELETE", `/api/v1/telephony/calls/${S.call.call_id}/consult`));
+    if (r) consultButtons(false);
+  });
   $("#dtmf").addEventListener("click", () => act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/dtmf`, { digits: $("#dtmf-digits").value })));
+  // second confirmation: compliance sends a code to the customer's registered phone
   $("#otp").addEventListener("click", async () => {
-    const r = await act(() => api("POST", `/api/v1/desktop/calls/${S.call.call_id}/otp`, { operation: $("#otp-op").value }));
-    if (r) toast(t("otp_sent"));
+    const customer = S.call?.pop?.customer;
+    if (!customer) { toast(t("unknown_customer"), "error"); return; }
+    const r = await act(() => api("POST", "/api/v1/compliance/otp", { operation: $("#otp-op").value, customer_id: customer.customer_id }));
+    if (!r) return;
+    S.otp = r;
+    toast(`${t("otp_sent")} ${r.phone}`);
+    $("#otp-code").hidden = false; $("#otp-confirm").hidden = false; $("#otp-code").focus();
+  });
+  $("#otp-confirm").addEventListener("click", async () => {
+    if (!S.otp) return;
+    const r = await act(() => api("POST", `/api/v1/compliance/otp/${S.otp.challenge_id}/confirm`, { code: $("#otp-code").value.trim(), operation: S.otp.operation }));
+    if (r) { toast(t("otp_confirmed")); S.otp = null; $("#otp-code").value = ""; $("#otp-code").hidden = true; $("#otp-confirm").hidden = true; }
   });
   $("#disp-submit").addEventListener("click", async () => {
     if (!S.call) return;

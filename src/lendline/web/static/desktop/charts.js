@@ -7,10 +7,10 @@ function node(tag, attrs) {
   return n;
 }
 
-/** points: numbers; yMax fixed or auto. Draws into a 600×150 viewBox. */
+/** points: numbers; yMax fixed or auto. Draws into the SVG's viewBox (height 150). */
 export function lineChart(svg, points, { yMax = null, color = "#1f6feb", label = (v) => v } = {}) {
   svg.replaceChildren();
-  const W = 600, H = 150, P = 22;
+  const W = svg.viewBox.baseVal.width || 600, H = 150, P = 22;
   const max = yMax ?? Math.max(1, ...points);
   svg.append(node("line", { x1: P, y1: H - P, x2: W - 4, y2: H - P, stroke: "#dde3ea" }));
   const top = node("text", { x: 2, y: 12 }); top.textContent = label(max); svg.append(top);
@@ -24,7 +24,7 @@ export function lineChart(svg, points, { yMax = null, color = "#1f6feb", label =
 /** series: [{name, color, values}], keys: x labels. */
 export function barChart(svg, keys, series) {
   svg.replaceChildren();
-  const W = 600, H = 150, P = 20;
+  const W = svg.viewBox.baseVal.width || 600, H = 150, P = 20;
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const gw = (W - P) / Math.max(1, keys.length);
   const bw = Math.max(2, (gw - 6) / series.length);
@@ -34,7 +34,7 @@ export function barChart(svg, keys, series) {
       svg.append(node("rect", { x: P + i * gw + j * bw, y: H - P - h, width: bw - 1, height: h, fill: s.color }));
     });
     if (keys.length <= 24) {
-      const tx = node("text", { x: P + i * gw, y: H - 6 }); tx.textContent = k.length > 8 ? k.slice(-5) : k; svg.append(tx);
+      const tx = node("text", { x: P + i * gw, y: H - 6 }); tx.textContent = k.length > 12 ? `${k.slice(0, 11)}…` : k; svg.append(tx);
     }
   });
   const top = node("text", { x: 2, y: 12 }); top.textContent = String(max); svg.append(top);

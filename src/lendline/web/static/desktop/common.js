@@ -162,5 +162,6 @@ export class PushSocket {
     this.onMessage(msg);
   }
 
-  simulateDrop() { this.ws?.close(); }
+  /** Tests and drills: drop the socket and stay away ``pauseMs`` before reconnecting. */
+  simulateDrop(pauseMs = 500) { this.delay = pauseMs; this.ws?.close(); }
 }

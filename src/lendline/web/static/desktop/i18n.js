@@ -7,7 +7,7 @@ export const STRINGS = {
     reserved: "振铃中", on_call: "通话中", wrap_up: "话后处理",
     incoming: "来电", accept: "接听", decline: "拒接", hangup: "挂断", hold: "保持", unhold: "恢复",
     transfer: "转接", warm: "咨询转接", to_queue: "转队列", to_agent: "转坐席", note: "备注",
-    dtmf: "按键", send: "发送", otp: "二次确认", otp_sent: "验证码已发送",
+    dtmf: "按键", send: "发送", otp: "二次确认", otp_sent: "验证码已发送至", otp_confirmed: "二次确认已通过",
     screen_pop: "客户信息", customer: "客户", unknown_customer: "未识别客户", phone: "手机",
     id_number: "身份证", credit_score: "信用分", segment: "客群", vip: "贵宾",
     loans: "贷款", product: "产品", principal: "本金", outstanding: "待还", status: "状态",
@@ -26,7 +26,7 @@ export const STRINGS = {
     fcr: "首解率", containment: "机器人解决率", bot_calls: "机器人接待", by_queue: "按队列",
     by_agent: "按坐席", by_day: "按天", by_hour: "按小时", seconds: "秒", connected: "已连接",
     reconnecting: "重连中…", none: "无", call_ended: "通话已结束，请填写处置结果",
-    transfer_done: "已转接", consult_from: "咨询转接来自",
+    transfer_done: "已转接", consult_from: "咨询转接来自", consult_complete: "完成转接", consult_cancel: "取消咨询", consulting: "咨询中：客户已保持",
   },
   en: {
     title_agent: "Agent desktop", title_supervisor: "Supervisor", login: "Log in", logout: "Log out",
@@ -35,7 +35,7 @@ export const STRINGS = {
     reserved: "Ringing", on_call: "On call", wrap_up: "Wrap-up",
     incoming: "Incoming call", accept: "Accept", decline: "Decline", hangup: "Hang up", hold: "Hold", unhold: "Resume",
     transfer: "Transfer", warm: "Warm transfer", to_queue: "To queue", to_agent: "To agent", note: "Note",
-    dtmf: "DTMF", send: "Send", otp: "Second confirmation", otp_sent: "Code sent",
+    dtmf: "DTMF", send: "Send", otp: "Second confirmation", otp_sent: "Code sent to", otp_confirmed: "Confirmed",
     screen_pop: "Customer", customer: "Customer", unknown_customer: "Unidentified caller", phone: "Mobile",
     id_number: "ID number", credit_score: "Credit score", segment: "Segment", vip: "VIP",
     loans: "Loans", product: "Product", principal: "Principal", outstanding: "Outstanding", status: "Status",
@@ -54,7 +54,7 @@ export const STRINGS = {
     fcr: "FCR", containment: "Bot containment", bot_calls: "Bot calls", by_queue: "By queue",
     by_agent: "By agent", by_day: "By day", by_hour: "By hour", seconds: "s", connected: "Connected",
     reconnecting: "Reconnecting…", none: "None", call_ended: "Call ended: set the disposition",
-    transfer_done: "Transferred", consult_from: "Consult from",
+    transfer_done: "Transferred", consult_from: "Consult from", consult_complete: "Complete transfer", consult_cancel: "Cancel consult", consulting: "Consulting: caller on hold",
   },
 };
 

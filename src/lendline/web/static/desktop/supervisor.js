@@ -3,27 +3,31 @@ import { $, api, duration, el, ensureLogin, PushSocket, toast } from "./common.j
 import { barChart, lineChart } from "./charts.js";
 import { applyI18n, t } from "./i18n.js";
 
-const S = { history: [], alerts: [], updates: 0 };
+const S = { history: [], alerts: [], updates: 0, agents: new Map() };
 const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)}%`);
 
-function renderWallboard(snap) {
+function renderWallboard(snap, full) {
   if (!snap) return;
   S.updates += 1;
   $("#wall").dataset.updates = String(S.updates);
+  if (full) S.agents = new Map();
+  for (const a of snap.agents) S.agents.set(a.agent_id, { ...(S.agents.get(a.agent_id) || {}), ...a });
   $("#queues").replaceChildren(...snap.queues.map((q) => el("tr", { "data-queue": q.queue },
     el("td", {}, q.queue), el("td", { class: "num", "data-col": "waiting" }, q.waiting),
     el("td", { class: "num" }, duration(q.longest_wait_s)), el("td", { class: "num" }, duration(q.ewt_s)),
     el("td", { class: `num ${q.service_level < 0.8 ? "sl-low" : ""}` }, pct(q.service_level)),
     el("td", { class: "num" }, pct(q.abandon_rate)), el("td", { class: "num" }, q.answered),
     el("td", {}, Object.entries(q.agents_by_state || {}).map(([k, v]) => `${t(k)} ${v}`).join(" · ")))));
-  S.agentSince = Date.now();
-  $("#agents").replaceChildren(...snap.agents.map((a) => el("tr", { "data-agent": a.agent_id },
-    el("td", {}, a.agent_id), el("td", {}, a.name),
+  const rows = [...S.agents.values()].sort((a, b) => a.agent_id.localeCompare(b.agent_id));
+  $("#agents").replaceChildren(...rows.map((a) => el("tr", { "data-agent": a.agent_id },
+    el("td", {}, a.agent_id), el("td", {}, a.name || ""),
     el("td", {}, el("span", { class: `badge ${a.state}`, "data-state": a.state }, t(a.state))),
-    el("td", { class: "num", "data-in-state": a.in_state_s }, duration(a.in_state_s)),
+    el("td", { class: "num", "data-since": a.state_since || "" }, sinceText(a.state_since)),
     el("td", {}, a.call_id ? ["listen", "whisper", "barge"].map((m) => el("button", { onclick: () => supervise(a.call_id, m) }, t(m))) : ""))));
   $("#updated").textContent = new Date().toLocaleTimeString();
 }
+
+const sinceText = (iso) => (iso ? duration((Date.now() - Date.parse(iso)) / 1000) : "");
 
 async function supervise(callId, mode) {
   try { await api("POST", `/api/v1/desktop/calls/${callId}/supervise`, { mode }); toast(`${t(mode)} ✓`); }
@@ -43,13 +47,13 @@ async function refresh() {
   const wb = await api("GET", "/api/v1/desktop/wallboard");
   S.history = wb.history || [];
   S.alerts = wb.alerts || [];
-  renderWallboard(wb);
+  renderWallboard(wb, true);
   renderCharts();
   renderAlerts();
 }
 
 function onMessage(msg) {
-  if (msg.type === "wallboard") renderWallboard(msg.data);
+  if (msg.type === "wallboard.delta") renderWallboard(msg.data, false);
   else if (msg.type === "wallboard.point") { S.history.push(msg.data); S.history = S.history.slice(-720); renderCharts(); }
   else if (msg.type === "alert") { S.alerts.push(msg.data); renderAlerts(); }
 }
@@ -99,9 +103,7 @@ async function main() {
   });
   sock.start(me.push.epoch, me.push.last_id);
   setInterval(() => {
-    for (const td of document.querySelectorAll("[data-in-state]")) {
-      td.textContent = duration(Number(td.dataset.inState) + (Date.now() - S.agentSince) / 1000);
-    }
+    for (const td of document.querySelectorAll("[data-since]")) td.textContent = sinceText(td.dataset.since);
   }, 1000);
 }
 

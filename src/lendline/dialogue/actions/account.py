@@ -1,58 +1,20 @@
-"""Built-in actions a flow state may name (``action: <name>``).
-
-Each action reads the context and slots, asks the ``DialogueBackend`` port, and returns an
-``ActionResult``: an ``outcome`` the flow branches on (``on: {ok: …, none: …}``), ``vars``
-for the prompts, and context updates. The logic here is pure; the port does the I/O.
-
-Actions and outcomes::
-
-    verify_identity        ok | mismatch | locked | missing
-    credit_precheck        likely | partial | unlikely | review | none
-    match_products         ok | none
-    application_status     ok | none
-    repayment_info         ok | none
-    early_repayment_quote  ok | none
-    collection_summary     overdue | due | none
-    list_documents         ok
-    record_promise         ok | past | too_late | none
-    record_unable_to_pay   ok | none
-    open_ticket            ok
-    stop_calling           ok | none
-    send_upload_link       ok | no_phone
-"""
+"""Actions that read the verified caller's accounts (and identity verification)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from lendline.compliance.masking import mask_phone
 from lendline.dialogue import catalog as cat
+from lendline.dialogue.actions.base import (
+    MAX_VERIFY_FAILURES,
+    ActionResult,
+    today_of,
+    verified_customer,
+)
 from lendline.dialogue.backend import CustomerFacts, DialogueBackend, LoanFacts
 from lendline.dialogue.model import ConversationContext
 from lendline.domain.customer import LOAN_STATUS_ZH, LoanStatus
-
-MAX_VERIFY_FAILURES = 3
-PROMISE_HORIZON_DAYS = 30
-
-
-@dataclass(slots=True)
-class ActionResult:
-    outcome: str
-    vars: dict[str, Any] = field(default_factory=dict)
-
-
-Action = Callable[[ConversationContext, dict[str, Any], DialogueBackend], ActionResult]
-
-
-def _today(ctx: ConversationContext) -> date:
-    return date.fromisoformat(ctx.today)
-
-
-def _me(ctx: ConversationContext, b: DialogueBackend) -> CustomerFacts | None:
-    return b.customer(ctx.customer_id) if ctx.customer_id else None
 
 
 def verify_identity(
@@ -105,7 +67,7 @@ def _loan_vars(ln: LoanFacts) -> dict[str, Any]:
 def credit_precheck(
     ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
 ) -> ActionResult:
-    c = _me(ctx, b)
+    c = verified_customer(ctx, b)
     if c is None:
         return ActionResult("none")
     if {"blacklist", "fraud_suspected"} & set(c.risk_flags):
@@ -138,7 +100,7 @@ def match_products(
 def application_status(
     ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
 ) -> ActionResult:
-    c = _me(ctx, b)
+    c = verified_customer(ctx, b)
     apps = [
         ln
         for ln in (c.loans if c else ())
@@ -158,14 +120,14 @@ def _due_loan(c: CustomerFacts | None) -> LoanFacts | None:
 def repayment_info(
     ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
 ) -> ActionResult:
-    ln = _due_loan(_me(ctx, b))
+    ln = _due_loan(verified_customer(ctx, b))
     return ActionResult("ok", _loan_vars(ln)) if ln else ActionResult("none")
 
 
 def collection_summary(
     ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
 ) -> ActionResult:
-    c = _me(ctx, b)
+    c = verified_customer(ctx, b)
     overdue = [ln for ln in (c.loans if c else ()) if ln.overdue_days > 0 and ln.outstanding_fen]
     ln = max(overdue, key=lambda x: x.overdue_days) if overdue else _due_loan(c)
     if ln is None:
@@ -191,7 +153,7 @@ def list_documents(
 def early_repayment_quote(
     ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
 ) -> ActionResult:
-    c = _me(ctx, b)
+    c = verified_customer(ctx, b)
     live = [ln for ln in (c.loans if c else ()) if ln.outstanding_fen > 0]
     if not live:
         return ActionResult("none")
@@ -201,7 +163,7 @@ def early_repayment_quote(
         rate_pct=ln.rate_pct,
         next_due=ln.next_due_date,
         opened=ln.opened,
-        today=_today(ctx),
+        today=today_of(ctx),
     )
     v = _loan_vars(ln) | {
         "interest_yuan": cat.yuan(q.interest_fen),
@@ -209,103 +171,3 @@ def early_repayment_quote(
         "total_yuan": cat.yuan(q.total_fen),
     }
     return ActionResult("ok", v)
-
-
-def record_promise(
-    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
-) -> ActionResult:
-    if not ctx.customer_id or not ctx.slots.get("date"):
-        return ActionResult("none")
-    when = date.fromisoformat(str(ctx.slots["date"]))
-    today = _today(ctx)
-    if when < today:
-        ctx.slots.pop("date", None)
-        return ActionResult("past")
-    if (when - today).days > PROMISE_HORIZON_DAYS:
-        ctx.slots.pop("date", None)
-        return ActionResult("too_late", {"horizon_days": PROMISE_HORIZON_DAYS})
-    amt = cat.to_fen(ctx.slots["amount"]) if ctx.slots.get("amount") else None
-    amount_fen = amt if amt is not None else int(ctx.vars.get("collection_due_fen", 0))
-    b.record_promise(
-        conversation_id=ctx.conversation_id,
-        customer_id=ctx.customer_id,
-        loan_id=ctx.vars.get("collection_loan"),
-        kind="promise",
-        promised_date=when,
-        amount_fen=amount_fen,
-        reason="",
-    )
-    return ActionResult(
-        "ok", {"promise_date": when.isoformat(), "promise_yuan": cat.yuan(amount_fen)}
-    )
-
-
-def record_unable_to_pay(
-    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
-) -> ActionResult:
-    if not ctx.customer_id:
-        return ActionResult("none")
-    b.record_promise(
-        conversation_id=ctx.conversation_id,
-        customer_id=ctx.customer_id,
-        loan_id=ctx.vars.get("collection_loan"),
-        kind="unable",
-        promised_date=None,
-        amount_fen=0,
-        reason=str(ctx.slots.get("reason", "")),
-    )
-    return ActionResult("ok")
-
-
-def open_ticket(ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend) -> ActionResult:
-    category = str(ctx.slots.get("category", args.get("category", "other")))
-    no = b.open_ticket(
-        conversation_id=ctx.conversation_id,
-        customer_id=ctx.customer_id,
-        category=category,
-        details=str(ctx.slots.get("details", "")),
-    )
-    ctx.vars["ticket_no"] = no
-    return ActionResult("ok", {"ticket_no": no, "ticket_spoken": " ".join(no)})
-
-
-def stop_calling(
-    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
-) -> ActionResult:
-    if not ctx.customer_id:
-        return ActionResult("none")
-    b.stop_calling(conversation_id=ctx.conversation_id, customer_id=ctx.customer_id)
-    return ActionResult("ok")
-
-
-def send_upload_link(
-    ctx: ConversationContext, args: dict[str, Any], b: DialogueBackend
-) -> ActionResult:
-    c = _me(ctx, b)
-    phone = c.phone_e164 if c is not None else (ctx.caller_phone or ctx.slots.get("phone"))
-    if not phone:
-        return ActionResult("no_phone")
-    mid = b.send_upload_link(
-        conversation_id=ctx.conversation_id, customer_id=ctx.customer_id, phone=str(phone)
-    )
-    return ActionResult("ok", {"phone_masked": mask_phone(str(phone)), "message_id": mid})
-
-
-BUILTIN_ACTIONS: dict[str, Action] = {
-    f.__name__: f
-    for f in (
-        verify_identity,
-        credit_precheck,
-        match_products,
-        application_status,
-        repayment_info,
-        collection_summary,
-        list_documents,
-        early_repayment_quote,
-        record_promise,
-        record_unable_to_pay,
-        open_ticket,
-        stop_calling,
-        send_upload_link,
-    )
-}
