@@ -32,7 +32,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             print(json.dumps(result, indent=2))
             return
         table = Table(title="lendline bench sip (SIPp uac, no media)")
-        for col in ("rate", "target", "ok", "failed", "retrans", "achieved cps", "pass"):
+        for col in ("rate", "target", "ok", "failed", "retrans", "records", "achieved cps", "pass"):
             table.add_column(col)
         for step in result["steps"]:  # type: ignore[attr-defined]
             for name in ("lendline", "sipp_uas"):
@@ -43,12 +43,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     str(r["successful"]),
                     str(r["failed"]),
                     str(r["retransmissions"]),
+                    "-" if r["records"] is None else str(r["records"]),
                     str(r["achieved_cps"]),
                     "yes" if r["passed"] else "no",
                 )
         console.print(table)
         console.print(
             f"lendline sustained [bold]{result['sustained_cps']}[/] calls/s with zero failed "
-            f"calls; SIPp UAS {result['sipp_uas_sustained_cps']}; ratio {result['ratio']}; "
-            f"server {result['server']}"
+            f"calls and a call record per call; SIPp UAS {result['sipp_uas_sustained_cps']}; "
+            f"ratio {result['ratio']}; server {result['server']}"
         )

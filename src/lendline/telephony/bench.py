@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,16 @@ class SippRun:
     retransmissions: int
     elapsed_s: float
     achieved_cps: float
+    records: int | None = None  # call records the server wrote in this step (lendline only)
 
     @property
     def passed(self) -> bool:
+        complete = self.records is None or self.records == self.calls
         return (
             self.failed == 0
             and self.successful == self.calls
-            and (self.achieved_cps >= 0.95 * self.rate)
+            and self.achieved_cps >= 0.95 * self.rate
+            and complete
         )
 
 
@@ -135,8 +138,10 @@ def run(rates: list[int], seconds: int, database_url: str | None) -> dict[str, o
         time.sleep(0.5)
         for rate in rates:
             calls = rate * seconds
+            before = _count_records(db_url)
             ours = run_sipp_uac(f"127.0.0.1:{port}", rate, calls, workdir)
-            time.sleep(1.0)
+            time.sleep(1.0)  # the writer flushes every 0.25 s
+            ours = replace(ours, records=_count_records(db_url) - before)
             ref = run_sipp_uac(f"127.0.0.1:{uas_port}", rate, calls, workdir)
             steps.append(
                 {
@@ -165,6 +170,22 @@ def run(rates: list[int], seconds: int, database_url: str | None) -> dict[str, o
     }
 
 
+def _count_records(db_url: str) -> int:
+    """Call records in the bench database: each step must add one per call (SIPp alone
+    would accept a late 2xx to the INVITE as the answer to its BYE)."""
+    from sqlalchemy import func, select
+
+    from lendline.store.base import Database
+    from lendline.store.models import CallRow
+
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            return int(s.scalar(select(func.count()).select_from(CallRow)) or 0)
+    finally:
+        db.dispose()
+
+
 def _serve(port: int, db_url: str) -> None:
     """Child process: a lendline SIP server answering every call, writing call records."""
     from lendline.store.base import Database
@@ -173,6 +194,10 @@ def _serve(port: int, db_url: str) -> None:
     from lendline.telephony.server import SipServer
 
     async def main() -> None:
+        import gc
+
+        gc.freeze()  # what exists at start-up is long-lived
+        gc.set_threshold(20_000, 50, 100)  # fewer young collections under 60 k live transactions
         writer = CallRecordWriter(Database(db_url))
         writer.start()
         handler = AnsweringHandler(writer)
@@ -186,8 +211,21 @@ def _serve(port: int, db_url: str) -> None:
         await stop.wait()
         await server.stop()
         writer.close()
-        stats = {"records_written": writer.written, "records_failed": writer.failed}
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_s = usage.ru_utime + usage.ru_stime
+        stats: dict[str, object] = {
+            "records_written": writer.written,
+            "records_failed": writer.failed,
+            "cpu_s": round(cpu_s, 2),
+            "cpu_us_per_call": round(cpu_s / max(handler.counters["answered"], 1) * 1e6),
+        }
         stats |= handler.counters | server.ua.endpoint.counters
+        states: dict[str, int] = {}
+        for session in server.ua.sessions.values():
+            states[session.state.value] = states.get(session.state.value, 0) + 1
+        stats["dialogs_left"] = states
         print(json.dumps(stats), flush=True)
 
     try:

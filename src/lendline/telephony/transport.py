@@ -29,6 +29,8 @@ SIP_REJECTED = Counter(
     "lendline_sip_messages_rejected", "malformed SIP messages (answered 400 or dropped)", ["action"]
 )
 SIP_ERRORS = Counter("lendline_sip_internal_errors", "exceptions caught in the SIP loop")
+_RX = {t: SIP_RX.labels(t) for t in ("udp", "tcp")}  # labelled children, looked up once
+_TX = {t: SIP_TX.labels(t) for t in ("udp", "tcp")}
 
 
 class SansIoNode(Protocol):
@@ -101,6 +103,7 @@ class SipTransport:
         self.node = node
         self.host = host
         self.port = port
+        self.port_requested = port
         self.on_event = on_event
         self.clock = clock or SystemClock()
         self.want_tcp = tcp
@@ -112,6 +115,18 @@ class SipTransport:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
+        """Bind UDP, then TCP on the same port; with port 0, retry until a port is free for
+        both (the kernel picks the UDP port without looking at TCP)."""
+        for attempt in range(20):
+            try:
+                await self._bind()
+                return
+            except OSError:
+                if self.port_requested != 0 or attempt == 19:
+                    raise
+                self.port = 0
+
+    async def _bind(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         udp, _ = await loop.create_datagram_endpoint(
@@ -122,12 +137,17 @@ class SipTransport:
         sock = udp.get_extra_info("socket")
         if sock is not None:
             for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError):  # capped by net.core.*mem_max
                     sock.setsockopt(socket.SOL_SOCKET, opt, 4 * 1024 * 1024)
         if self.want_tcp:
-            self._server = await loop.create_server(
-                lambda: _Tcp(self), self.host, self.port, family=family, reuse_address=True
-            )
+            try:
+                self._server = await loop.create_server(
+                    lambda: _Tcp(self), self.host, self.port, family=family, reuse_address=True
+                )
+            except OSError:
+                udp.close()
+                self._udp = None
+                raise
         self._arm()
 
     async def stop(self) -> None:
@@ -144,7 +164,7 @@ class SipTransport:
 
     # ------------------------------------------------------------------ the loop body
     def feed(self, data: bytes, source: Address, transport: str) -> None:
-        SIP_RX.labels(transport).inc()
+        _RX[transport].inc()
         try:
             self.node.receive(data, source, transport, self.clock.monotonic())
         except Exception:
@@ -155,10 +175,7 @@ class SipTransport:
     def pump(self) -> None:
         """Deliver events, send what is queued, re-arm the timer. Call after acting on the node."""
         node = self.node
-        for _ in range(1000):  # handlers may act on the node, producing more events
-            ev = node.next_event()
-            if ev is None:
-                break
+        while (ev := node.next_event()) is not None:  # handlers may queue more events
             if isinstance(ev, MessageRejected):
                 SIP_REJECTED.labels("answered" if ev.status else "dropped").inc()
                 log.info(
@@ -174,7 +191,7 @@ class SipTransport:
 
     def _flush(self) -> None:
         for data, dest, transport in self.node.datagrams_to_send():
-            SIP_TX.labels(transport).inc()
+            _TX[transport].inc()
             if transport == "udp":
                 if self._udp is not None:
                     self._udp.sendto(data, dest)

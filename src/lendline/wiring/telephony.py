@@ -8,6 +8,7 @@ password, or a generated one shown once).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import TYPE_CHECKING
 
@@ -24,12 +25,14 @@ log = structlog.get_logger(__name__)
 
 def wire(container: Container) -> None:
     """Build the telephony services and register them on ``container.services``."""
-    from lendline.speech.tts import EspeakTts
+    from lendline.errors import LendlineError
+    from lendline.speech.asr import build_asr
+    from lendline.speech.tts import build_tts
     from lendline.telephony.application_status import ApplicationStatus
     from lendline.telephony.controller import CallController, MediaConfig
     from lendline.telephony.credentials import AgentCredentials
-    from lendline.telephony.ivr_runner import PromptCache
     from lendline.telephony.media import MediaScheduler, WavRecordingSink
+    from lendline.telephony.prompts import PromptCache
     from lendline.telephony.server import SipServer
     from lendline.telephony.sip.digest import DigestChallenger
     from lendline.telephony.sip.registrar import Registrar
@@ -41,10 +44,18 @@ def wire(container: Container) -> None:
     registrar = Registrar(credentials, DigestChallenger(settings.sip_domain, algorithms=algorithms))
     scheduler = MediaScheduler(clock=clock)
     tts = None
+    if settings.tts_engine:  # espeak-ng | tone; '' = a beep per sentence
+        try:
+            tts = build_tts(settings.tts_engine, settings.data_dir / "tts-cache")
+        except LendlineError as exc:  # espeak-ng missing: prompts become beeps, calls go on
+            log.warning("tts_unavailable", error=exc.detail)
+    asr = None
     try:
-        tts = EspeakTts(settings.data_dir / "tts-cache")
-    except Exception as exc:  # espeak-ng missing: prompts become beeps, calls still work
-        log.warning("tts_unavailable", error=str(exc))
+        asr = build_asr(
+            settings.asr_engine, model_path=settings.asr_model_path, funasr_url=settings.funasr_url
+        )
+    except LendlineError as exc:  # no model: the menu is DTMF only
+        log.warning("asr_unavailable", error=exc.detail)
 
     def sip_user_of(agent_id: str) -> str | None:
         with container.db.session() as s:
@@ -67,6 +78,8 @@ def wire(container: Container) -> None:
             port_max=settings.rtp_port_max,
             lang="zh" if settings.language.startswith("zh") else "en",
         ),
+        asr=asr,
+        language=settings.language,
     )
     server = SipServer(
         controller,
@@ -76,7 +89,10 @@ def wire(container: Container) -> None:
         registrar=registrar,
         clock=clock,
     )
+    from lendline.telephony.media_control import SipMediaControl
+
     container.services.update(
+        media_control=SipMediaControl(controller),
         sip_server=server,
         sip_registrar=registrar,
         sip_credentials=credentials,
@@ -87,9 +103,11 @@ def wire(container: Container) -> None:
     async def start() -> None:
         # late-bound: the compliance vault and the call centre may be wired after us
         controller.center = container.services.get("call_center", controller.center)
+        controller.dialogue = container.services.get("dialogue", controller.dialogue)
         controller.recordings = container.services.get("recording_sink") or WavRecordingSink(
             settings.effective_recordings_dir
         )
+        controller.bind_loop(asyncio.get_running_loop())  # bus events may come from threads
         await server.start()
 
     async def stop() -> None:

@@ -29,7 +29,16 @@ def tone_wav(path: Path, seconds: float, freq_hz: float = 600.0) -> Path:
 
 
 class BaresipAgent:
-    def __init__(self, workdir: Path, user: str, password: str, registrar: str, audio: Path):
+    def __init__(
+        self,
+        workdir: Path,
+        user: str,
+        password: str,
+        registrar: str,
+        audio: Path,
+        *,
+        answermode: str = "auto",
+    ) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ctrl_port = _free_tcp_port()
@@ -56,7 +65,7 @@ class BaresipAgent:
         )
         (self.dir / "accounts").write_text(
             f"<sip:{user}@{registrar};transport=udp>;auth_pass={password};"
-            "answermode=auto;regint=300\n"
+            f"answermode={answermode};regint=300\n"
         )
         (self.dir / "contacts").write_text("")
         self.proc: asyncio.subprocess.Process | None = None
@@ -79,6 +88,21 @@ class BaresipAgent:
             self.proc.terminate()
         out, _ = await asyncio.wait_for(self.proc.communicate(), 10)
         return out.decode(errors="replace")
+
+    async def command(self, command: str, params: str = "") -> str:
+        """Send one ctrl_tcp command (netstring-framed JSON); the raw reply."""
+        import json
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.ctrl_port)
+        body = json.dumps({"command": command, "params": params, "token": "t1"}).encode()
+        writer.write(f"{len(body)}:".encode() + body + b",")
+        await writer.drain()
+        try:
+            reply = await asyncio.wait_for(reader.read(4096), 5)
+        except TimeoutError:
+            reply = b""
+        writer.close()
+        return reply.decode(errors="replace")
 
     def heard(self) -> list[Path]:
         """WAV files sndfile wrote (what the agent heard, and what it sent)."""

@@ -60,3 +60,9 @@ async def test_register_wrong_password_rejected(sip_server: Any) -> None:
     )
     assert r.rc == 0, r.out
     assert sip_server.registrar.lookup("agent01", sip_server.clock.monotonic()) == []
+
+
+async def test_offer_without_g711_gets_488_with_a_warning(sip_server: Any) -> None:
+    r = await run_sipp(sip_server.port, "offer_g729_only.xml", "answer")
+    assert r.rc == 0, r.out
+    assert sip_server.handler.of(CallEnded) == []

@@ -197,3 +197,23 @@ def test_invite_timeout_without_answer_fails_with_408() -> None:
     assert isinstance(failed, CallFailed) and failed.status == 408
     assert len(net.sent("INVITE")) == 7  # 0, .5, 1.5, 3.5, 7.5, 15.5, 31.5
     assert out.state.value == "terminated"
+
+
+def test_require_100rel_is_420_and_max_forwards_zero_is_483() -> None:
+    _net, _a, b = _pair()
+    base = (
+        "INVITE sip:ivr@10.0.0.2:5080 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKq{n}\r\n"
+        "From: <sip:a@10.0.0.1>;tag=q\r\nTo: <sip:ivr@10.0.0.2>\r\nCall-ID: q{n}\r\nCSeq: 1 INVITE\r\n"
+        "{extra}Content-Length: 0\r\n\r\n"
+    )
+    b.receive(
+        base.format(n=1, extra="Require: 100rel\r\n").encode(), ("10.0.0.1", 5060), "udp", 0.0
+    )
+    ((data, _d, _t),) = b.datagrams_to_send()
+    assert data.startswith(b"SIP/2.0 420") and b"Unsupported: 100rel" in data
+    b.receive(
+        base.format(n=2, extra="Max-Forwards: 0\r\n").encode(), ("10.0.0.1", 5060), "udp", 0.1
+    )
+    ((data, _d, _t),) = b.datagrams_to_send()
+    assert data.startswith(b"SIP/2.0 483")
+    assert b.next_event() is None  # neither became a call

@@ -62,6 +62,8 @@ class Endpoint:
         self.timers_values = timers or TimerValues()
         self.now_s = 0.0
         self.transactions: dict[Any, Transaction] = {}
+        # byte-identical retransmissions of requests skip the parser (cheap under overload)
+        self._raw_requests: dict[bytes, Transaction] = {}
         self.counters: dict[str, int] = {"rx": 0, "tx": 0, "rejected": 0, "retransmissions": 0}
         self._events: deque[Event] = deque()
         self._out: list[Datagram] = []
@@ -76,13 +78,18 @@ class Endpoint:
         self.counters["rx"] += 1
         if not data.strip(b"\r\n"):
             return  # keep-alive (RFC 5626 CRLF ping)
+        known = self._raw_requests.get(data)
+        if known is not None and known.state is not TxState.TERMINATED:
+            self.counters["retransmissions"] += 1
+            known.fire("rx_request")
+            return
         try:
             msg = parse_message(data, stream=transport != "udp")
         except SipParseError as exc:
             self._reject(exc, source, transport)
             return
         if isinstance(msg, Request):
-            self._on_request(msg, source, transport)
+            self._on_request(msg, source, transport, data)
         else:
             self._on_response(msg)
 
@@ -196,6 +203,9 @@ class Endpoint:
     def tx_terminated(self, tx: Transaction) -> None:
         if self.transactions.get(tx.key) is tx:
             del self.transactions[tx.key]
+        raw = tx.raw
+        if raw is not None and self._raw_requests.get(raw) is tx:
+            del self._raw_requests[raw]
 
     def tx_ack_for(self, tx: Transaction, response: Response) -> bytes:
         """ACK for a non-2xx final response (RFC 3261 §17.1.1.3): same branch, To from reply."""
@@ -225,7 +235,7 @@ class Endpoint:
         # RFC 2543 peers: match on the request's identity (RFC 3261 §17.2.3)
         return (request.call_id, request.from_tag, request.cseq[0], str(via), method)
 
-    def _on_request(self, req: Request, source: Address, transport: str) -> None:
+    def _on_request(self, req: Request, source: Address, transport: str, raw: bytes = b"") -> None:
         method = req.method
         if method == "ACK":
             tx = self.transactions.get(self._server_key(req, "INVITE"))
@@ -250,6 +260,9 @@ class Endpoint:
         else:
             stx = ServerNonInviteTransaction(self, key, req, peer, transport)
         self.transactions[key] = stx
+        if raw and transport == "udp":
+            stx.raw = raw
+            self._raw_requests[raw] = stx
         self._events.append(RequestReceived(req, stx, source, transport))
 
     def _on_response(self, resp: Response) -> None:

@@ -93,17 +93,25 @@ DISPLAY.update(
 )
 # headers whose value is a comma-separated list that we split into separate entries
 LIST_HEADERS = frozenset({"via", "contact", "route", "record-route"})
-_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~")
+
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+_CANONICAL: dict[str, str] = {}
 
 
 def is_token(text: str) -> bool:
-    return bool(text) and all(c in _TOKEN_CHARS for c in text)
+    return _TOKEN_RE.fullmatch(text) is not None
 
 
 def canonical_name(raw: str) -> str:
     """Lower-case full name of a header: ``"v"`` → ``"via"``, ``"CALL-ID"`` → ``"call-id"``."""
-    low = raw.lower()
-    return COMPACT.get(low, low)
+    name = _CANONICAL.get(raw)
+    if name is None:
+        low = raw.lower()
+        name = COMPACT.get(low, low)
+        if len(_CANONICAL) < 4096:  # names seen on the wire; bounded against floods
+            _CANONICAL[raw] = name
+    return name
 
 
 def display_name(key: str) -> str:

@@ -15,11 +15,12 @@ import re
 from lendline.errors import RemoteProtocolError
 from lendline.telephony.sip.headers import LIST_HEADERS, canonical_name, is_token, split_list
 from lendline.telephony.sip.message import Headers, Request, Response, SipMessage
-from lendline.telephony.sip.uri import parse_uri
+from lendline.telephony.sip.uri import SipUri, parse_uri
 
 MAX_MESSAGE_BYTES = 65_535
 _FOLD = re.compile(r"\r?\n[ \t]+")
 _REQUIRED = ("via", "from", "to", "call-id", "cseq")
+_KNOWN_NAMES: dict[str, str] = {}  # raw header name as seen on the wire -> canonical key
 
 
 class SipParseError(RemoteProtocolError):
@@ -81,12 +82,17 @@ def _parse_rest(
     start: str, lines: list[str], headers: Headers, body: bytes, stream: bool
 ) -> Request | Response:
     d = headers._d
+    known = _KNOWN_NAMES
     for line in lines[1:]:
         name, colon, value = line.partition(":")
-        name = name.rstrip(" \t")
-        if not colon or not is_token(name):
-            raise SipParseError(f"malformed header line {line[:60]!r}")
-        key = canonical_name(name)
+        key = known.get(name)  # the common spellings: validated and canonical already
+        if key is None:
+            name = name.rstrip(" \t")
+            if not colon or not is_token(name):
+                raise SipParseError(f"malformed header line {line[:60]!r}")
+            key = canonical_name(name)
+            if len(known) < 2048:  # bounded: a flood of odd names cannot grow it
+                known[name] = key
         value = value.strip(" \t")
         if key in LIST_HEADERS and "," in value:
             try:
@@ -124,12 +130,27 @@ def _request(start: str, headers: Headers) -> Request:
         )
     req = Request(method, uri, headers)
     try:
-        req._cache["ruri"] = parse_uri(uri)
+        req._cache["ruri"] = _request_uri(uri)
     except RemoteProtocolError as exc:
         raise SipParseError(
             f"Request-URI: {exc.detail}", status=exc.status, headers=headers, method=method
         ) from None
     return req
+
+
+_URI_CACHE: dict[str, SipUri] = {}
+
+
+def _request_uri(text: str) -> SipUri:
+    """Parsed Request-URIs, remembered: callers reuse a handful (the IVR number, our Contact).
+    Entries are shared, so nobody may modify a parsed Request-URI."""
+    uri = _URI_CACHE.get(text)
+    if uri is None:
+        uri = parse_uri(text)
+        if len(_URI_CACHE) >= 1024:
+            _URI_CACHE.clear()
+        _URI_CACHE[text] = uri
+    return uri
 
 
 def _response(start: str, headers: Headers) -> Response:

@@ -202,6 +202,7 @@ class Transaction:
         self.response: Response | None = None  # last response sent or received
         self.interval_s = 0.0  # current retransmission interval of A/E/G
         self.context: Any = None  # the TU's object (session, registration …)
+        self.raw: bytes | None = None  # the request's bytes (server, UDP): retransmission key
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.request.method} {self.state.value}>"

@@ -21,8 +21,20 @@ _USER_SAFE = "-_.!~*'()&=+$,;?/"
 _SCHEMES = ("sip", "sips", "tel")
 
 
+_GOOD_HOSTS: set[str] = set()  # hosts already validated (bounded)
+
+
 def valid_host(host: str) -> bool:
     """True for a hostname, dotted IPv4 address, or bracketed IPv6 reference."""
+    if host in _GOOD_HOSTS:
+        return True
+    ok = _valid_host(host)
+    if ok and len(_GOOD_HOSTS) < 4096:
+        _GOOD_HOSTS.add(host)
+    return ok
+
+
+def _valid_host(host: str) -> bool:
     if not host:
         return False
     if host[0] == "[":

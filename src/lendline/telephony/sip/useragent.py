@@ -45,6 +45,7 @@ from lendline.telephony.sip.uac import UacMixin
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, INFO, REGISTER"
 SDP = "application/sdp"
+SUPPORTED = frozenset({"replaces"})  # option tags we implement (Require: 100rel → 420)
 
 
 def new_tag() -> str:
@@ -214,6 +215,8 @@ class UserAgent(UacMixin):
         if ev.tx is None:
             self._on_ack(req)
             return
+        if req.method not in ("CANCEL",) and not self._acceptable(req, ev.tx):
+            return
         to_tag = req.to_tag
         if to_tag:
             call = self.sessions.get((req.call_id, to_tag, req.from_tag or ""))
@@ -233,6 +236,24 @@ class UserAgent(UacMixin):
             self._reply(ev.tx, 481)
         else:
             self._events.append(OutOfDialogRequest(req, ev.tx, ev.source, ev.transport))
+
+    def _acceptable(self, req: Request, tx: object) -> bool:
+        """RFC 3261 §8.2.2.3 / §16.3: refuse extensions we lack (420) and exhausted hops (483)."""
+        required = [
+            opt.strip()
+            for value in req.headers.get_all("require")
+            for opt in value.split(",")
+            if opt.strip()
+        ]
+        unsupported = [o for o in required if o.lower() not in SUPPORTED]
+        if unsupported:
+            self._reply(tx, 420, unsupported=", ".join(unsupported))
+            return False
+        mf = req.headers.get("max-forwards")
+        if mf == "0" and req.method != "OPTIONS" and not req.to_tag:
+            self._reply(tx, 483)
+            return False
+        return True
 
     def _new_invite(self, ev: RequestReceived) -> None:
         req = ev.request

@@ -206,8 +206,7 @@ def hold(call_id: str, body: HoldIn, request: Request, p: Control) -> dict[str, 
     media = _services(request).get("media_control")
     applied = False
     if media is not None:
-        media.hold(call_id, body.on)
-        applied = True
+        applied = bool(media.hold(call_id, body.on))
     call.context = {**call.context, "on_hold": body.on}
     return {"call_id": call_id, "on_hold": body.on, "media_applied": applied}
 
@@ -224,9 +223,8 @@ def dtmf(call_id: str, body: DtmfIn, request: Request, p: Control) -> dict[str, 
     if call.state is not CallState.CONNECTED:
         raise Conflict("only a connected call takes DTMF", code="call_not_connected")
     media = _services(request).get("media_control")
-    if media is not None:
-        media.send_dtmf(call_id, body.digits)
-    return {"call_id": call_id, "digits": body.digits, "media_applied": media is not None}
+    applied = bool(media.send_dtmf(call_id, body.digits)) if media is not None else False
+    return {"call_id": call_id, "digits": body.digits, "media_applied": applied}
 
 
 class DispositionIn(BaseModel):
