@@ -40,6 +40,8 @@ def test_data_covers_the_fixed_taxonomy() -> None:
         ("转人工", "human_agent"),
         ("我下周五还", "promise_to_pay"),
         ("I want to pay off my loan early", "early_repayment"),
+        ("我想代款二十万", "apply_loan"),  # ASR homophone of 贷款
+        ("提前换款要手续费吗", "early_repayment"),  # 换款 for 还款
     ],
 )
 def test_implicit_and_explicit_intents(baseline: LinearIntentModel, text: str, intent: str) -> None:
@@ -99,3 +101,9 @@ def test_load_classifier_rejects_unknown_specs(tmp_path: Path) -> None:
         load_classifier("gpt-9", cache_dir=tmp_path)
     with pytest.raises(ConfigError):
         load_classifier(str(tmp_path), cache_dir=tmp_path)  # a directory, but no model
+
+
+def test_normalise_folds_width_case_punctuation_and_homophones() -> None:
+    from lendline.dialogue.nlu.text import normalise
+
+    assert normalise("我想ＡＰＰＬＹ代款，  利系多少？") == "我想apply贷款 利息多少"
