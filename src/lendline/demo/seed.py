@@ -230,7 +230,7 @@ def seed_demo_data(container: Container) -> str:
             s.flush()
             _histories(s, rng, customers)
             summary = f"{len(customers)} customers, 30 agents, {len(SKILLS)} skills"
-            summary += "; " + _demo_users(s, settings.demo_password)
+            summary += "; " + _demo_users(s, settings.demo_password, container.services)
     from lendline.app import FEATURES
 
     for feature in FEATURES:
@@ -240,6 +240,7 @@ def seed_demo_data(container: Container) -> str:
             extra = seed(container)
             if extra:
                 summary += f"; {extra}"
+    container.services.pop("demo_generated_password", None)  # not kept in memory after seeding
     return summary
 
 
@@ -300,13 +301,16 @@ DEMO_STAFF = (
 )
 
 
-def _demo_users(s, password: str) -> str:  # type: ignore[no-untyped-def]
-    """agent01…agent30, lead01, supervisor01, compliance01, admin — one password."""
+def _demo_users(s, password: str, services: dict[str, object]) -> str:  # type: ignore[no-untyped-def]
+    """agent01…agent30, lead01, supervisor01, compliance01, admin — one password (also the
+    agents' SIP password: a generated one is handed to the telephony seed)."""
     import secrets
 
     from lendline.store.users import UserRepository
 
     shown = password or secrets.token_urlsafe(9)
+    if not password:
+        services["demo_generated_password"] = shown
     users = UserRepository(s)
     for row in s.scalars(select(AgentRow).order_by(AgentRow.agent_id)).all():
         users.create(

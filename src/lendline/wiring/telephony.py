@@ -134,9 +134,14 @@ def seed_demo(container: Container) -> str:
         ).all()
     if not missing:
         return ""
-    password = container.settings.demo_password or secrets.token_urlsafe(9)
+    # the same password as the demo users (the generated one is handed over by the seed)
+    generated = container.services.get("demo_generated_password")
+    password = container.settings.demo_password or generated or secrets.token_urlsafe(9)
     for agent_id in missing:
         credentials.set_password(agent_id, password)
-    shown = "the demo password" if container.settings.demo_password else f"{password} (shown once)"
+    if container.settings.demo_password or generated:
+        shown = "the demo users' password"
+    else:
+        shown = f"{password} (shown once)"
     domain = container.settings.sip_domain
     return f"SIP accounts {missing[0]}…{missing[-1]} @ {domain}, password {shown}"
