@@ -45,6 +45,8 @@ bench: test-deps services
 	$(BIN)/lendline bench media
 	$(BIN)/lendline bench desktop
 	$(BIN)/lendline bench vault
+	$(BIN)/lendline simulate scenarios/loan-center.yaml --compare
+	$(BIN)/lendline campaign simulate campaigns/collection-m1.yaml
 
 lint: test-deps
 	$(BIN)/ruff check src tests

@@ -9,9 +9,10 @@ import structlog
 
 
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
-    from lendline.compliance.masking import mask_log_event
+    from lendline.compliance.masking import install_log_record_masking, mask_log_event
 
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
+    install_log_record_masking()  # standard-library records too (uvicorn, libraries)
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json

@@ -28,6 +28,8 @@ apikey_app = typer.Typer(
 
 
 def _container() -> Container:
+    import logging
+
     from lendline.app import build_container
     from lendline.logging import configure_logging
     from lendline.settings import load_settings
@@ -35,6 +37,7 @@ def _container() -> Container:
 
     settings = load_settings()
     configure_logging(settings.log_level, json=settings.log_json)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     upgrade(settings.effective_database_url)
     return build_container(settings)
 

@@ -16,14 +16,14 @@ third_party_disclosure  a call to someone other than the debtor that would discu
 ======================  ================================================================
 
 A call to a third party is allowed only with the restriction ``callback_request_only``.
-``next_allowed_at`` is the earliest time every refusal clears (None: never by itself).
+``next_allowed_at`` (UTC) is the earliest time every refusal clears (None: never by itself).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lendline.errors import ValidationError
@@ -201,7 +201,7 @@ class ContactPolicy:
             for _ in range(16):  # each step moves past one refusal; caps interact at most a few
                 pending = self._refusals(subject, purpose, party, discusses_debt, t, history)
                 if not pending:
-                    next_at = t
+                    next_at = t.astimezone(UTC)
                     break
                 clears = [v for v in pending.values() if v is not None]
                 t = max(clears)

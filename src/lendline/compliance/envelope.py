@@ -7,26 +7,32 @@ wrapped with AES-256-GCM under a master key named by its key id (envelope encryp
 Two stored objects per recording:
 
 * ``<id>.audio`` — the chunks, each ``ciphertext || tag`` (plaintext size + 16 bytes). Chunk
-  ``i`` uses nonce ``prefix(7) || i (4, big-endian) || last (1)`` and, as associated data,
-  the SHA-256 of the canonical metadata. Reordering, truncation, appending, flipped bits or
-  edited metadata all fail authentication on read.
-* ``<id>.key`` — a small JSON header: metadata, nonce prefix, chunk size, key id and the
-  wrapped DEK. Rotation rewrites only this header (unwrap with the old master key, wrap with
-  the new one); the audio is not re-encrypted.
+  ``i`` uses nonce ``prefix(7) || i (4, big-endian) || last (1)`` and the recording id as
+  associated data. Reordering, truncation, appending, flipped bits or chunks moved from
+  another recording all fail authentication on read.
+* ``<id>.key`` — a small JSON header: metadata, nonce prefix, chunk size, key id, the
+  wrapped DEK and ``meta_tag`` = HMAC-SHA256 of the canonical metadata under a key derived
+  from the DEK. The header is written when recording starts (so a crash loses nothing
+  decryptable) and sealed again on close with the final metadata (call links, length), so
+  edited metadata fails on read. Rotation rewrites only this header (unwrap with the old
+  master key, wrap with the new one; the tag stays valid); the audio is not re-encrypted.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from lendline.errors import LendlineError
 
@@ -42,10 +48,23 @@ class TamperedError(LendlineError):
     http_status = 409
 
 
-def meta_digest(meta: dict[str, Any]) -> bytes:
-    """SHA-256 of the canonical JSON of the authenticated metadata."""
-    blob = json.dumps(meta, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).digest()
+def _canonical(meta: dict[str, Any]) -> bytes:
+    return json.dumps(meta, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _meta_key(dek: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"lendline/vault-meta/v1"
+    ).derive(dek)
+
+
+def meta_tag(dek: bytes, meta: dict[str, Any]) -> str:
+    """HMAC-SHA256 (hex) of the canonical metadata under a key derived from the data key."""
+    return hmac.new(_meta_key(dek), _canonical(meta), hashlib.sha256).hexdigest()
+
+
+def _chunk_aad(recording_id: str) -> bytes:
+    return f"lendline-vault-audio|{recording_id}".encode()
 
 
 def _wrap_aad(recording_id: str, key_id: str) -> bytes:
@@ -74,6 +93,7 @@ class Header:
     chunk_bytes: int
     key_id: str
     wrapped_dek: str
+    meta_tag: str = ""  # empty while recording; set when sealed
 
     def to_bytes(self) -> bytes:
         d = {
@@ -84,6 +104,7 @@ class Header:
             "chunk_bytes": self.chunk_bytes,
             "key_id": self.key_id,
             "wrapped_dek": self.wrapped_dek,
+            "meta_tag": self.meta_tag,
         }
         return json.dumps(d, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
@@ -100,6 +121,7 @@ class Header:
                 chunk_bytes=int(d["chunk_bytes"]),
                 key_id=str(d["key_id"]),
                 wrapped_dek=str(d["wrapped_dek"]),
+                meta_tag=str(d.get("meta_tag", "")),
             )
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise TamperedError("recording header is unreadable") from exc
@@ -113,7 +135,17 @@ class Header:
             self.chunk_bytes,
             new_key_id,
             wrap_key(new_master, new_key_id, self.recording_id, dek),
+            self.meta_tag,
         )
+
+    def sealed(self, dek: bytes, meta: dict[str, Any]) -> Header:
+        """The header with its final metadata and their tag."""
+        return replace(self, meta=meta, meta_tag=meta_tag(dek, meta))
+
+    def check_meta(self, dek: bytes) -> None:
+        """Raise ``TamperedError`` unless the metadata carry their tag."""
+        if not self.meta_tag or not hmac.compare_digest(self.meta_tag, meta_tag(dek, self.meta)):
+            raise TamperedError(f"metadata of {self.recording_id} failed authentication")
 
 
 def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
@@ -144,7 +176,7 @@ class ChunkSealer:
 
     def __init__(self, header: Header, dek: bytes) -> None:
         self._aead = AESGCM(dek)
-        self._aad = meta_digest(header.meta)
+        self._aad = _chunk_aad(header.recording_id)
         self._prefix = header.nonce_prefix
         self._size = header.chunk_bytes
         self._buf = bytearray()
@@ -174,7 +206,7 @@ class ChunkSealer:
 def open_chunks(header: Header, dek: bytes, sealed: Iterable[bytes]) -> Iterator[bytes]:
     """Decrypt sealed chunks in order (each exactly as written); raise on any tampering."""
     aead = AESGCM(dek)
-    aad = meta_digest(header.meta)
+    aad = _chunk_aad(header.recording_id)
     it = iter(sealed)
     current = next(it, None)
     if current is None:
@@ -196,3 +228,20 @@ def open_chunks(header: Header, dek: bytes, sealed: Iterable[bytes]) -> Iterator
 def sealed_chunk_bytes(header: Header) -> int:
     """Size of a full sealed chunk on disk (bytes)."""
     return header.chunk_bytes + TAG_BYTES
+
+
+def chunk_count(header: Header, plaintext_bytes: int) -> int:
+    """How many sealed chunks a recording of ``plaintext_bytes`` has (at least one)."""
+    return max(1, -(-plaintext_bytes // header.chunk_bytes))
+
+
+def open_chunk(header: Header, dek: bytes, index: int, last: bool, sealed: bytes) -> bytes:
+    """Decrypt one chunk read on its own (for range requests); raise on tampering."""
+    try:
+        return AESGCM(dek).decrypt(
+            _nonce(header.nonce_prefix, index, last), sealed, _chunk_aad(header.recording_id)
+        )
+    except InvalidTag as exc:
+        raise TamperedError(
+            f"recording {header.recording_id}: chunk {index} failed authentication"
+        ) from exc

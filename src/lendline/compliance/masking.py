@@ -61,8 +61,47 @@ def mask_text(text: str) -> str:
 
 
 def mask_log_event(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Any:
-    """structlog processor: mask personal data in every string value of a log event."""
+    """structlog processor: mask personal data in every value of a log event (nested too)."""
     for key, value in list(event_dict.items()):
-        if isinstance(value, str):
-            event_dict[key] = mask_text(value)
+        event_dict[key] = _mask_value(value)
     return event_dict
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: _mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_mask_value(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= 11:
+        return mask_text(str(value))  # a phone number passed as an int
+    return value
+
+
+_factory_installed = False
+
+
+def install_log_record_masking() -> None:
+    """Mask every standard-library log record at creation (uvicorn, SQLAlchemy, libraries),
+    whatever handler later writes it. Idempotent."""
+    import logging
+
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it for logging to report
+            return record
+        masked = mask_text(message)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True

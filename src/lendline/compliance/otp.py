@@ -47,6 +47,26 @@ OPERATION_ZH = {
 }
 
 
+OPERATION_ALIASES = {
+    "change_card": OtpOperation.CHANGE_BANK_ACCOUNT,
+    "change_bank_card": OtpOperation.CHANGE_BANK_ACCOUNT,
+    "change_repayment_plan": OtpOperation.REPAYMENT_PLAN_CHANGE,
+    "sign_contract": OtpOperation.ECONTRACT_SIGN,
+    "sign_econtract": OtpOperation.ECONTRACT_SIGN,
+    "change_mobile": OtpOperation.CHANGE_PHONE,
+}
+
+
+def normalize_operation(operation: str) -> str:
+    """The canonical operation name (a few aliases are accepted), or ``OtpError``."""
+    op = str(operation).strip().lower()
+    if op in OPERATION_ALIASES:
+        return OPERATION_ALIASES[op].value
+    if op not in {o.value for o in OtpOperation}:
+        raise OtpError(f"unknown operation {operation!r}", code="otp_unknown_operation")
+    return op
+
+
 class OtpError(LendlineError):
     code = "otp_error"
     http_status = 403
@@ -59,6 +79,7 @@ class OtpError(LendlineError):
         "otp_used": 409,
         "otp_resend_too_soon": 429,
         "otp_resend_limit": 429,
+        "otp_unknown_operation": 422,
     }
 
     def __init__(self, detail: str, *, code: str) -> None:
@@ -113,8 +134,7 @@ def issue(
     now: datetime,
 ) -> tuple[Challenge, str]:
     """A new pending challenge and its code (to be sent, never stored)."""
-    if operation not in set(OtpOperation):
-        raise OtpError(f"unknown operation {operation!r}", code="otp_unknown_operation")
+    operation = normalize_operation(operation)
     code = new_code(rules.digits)
     ch = Challenge(
         challenge_id,
@@ -173,6 +193,10 @@ def confirm(
         return ch, f"otp_{ch.state}"
     if now >= ch.expires_at:
         return replace(ch, state="expired"), "otp_expired"
+    try:
+        operation = normalize_operation(operation)
+    except OtpError:
+        operation = "?"
     bound = hmac.compare_digest(ch.params_digest, params_digest(operation, params))
     right = hmac.compare_digest(ch.code_hash, hash_code(key, ch.challenge_id, code.strip()))
     if bound and right:

@@ -88,6 +88,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+# Data views: every *allowed* use of these actions is audited too (who looked at what), by
+# ``web.auth.require``; refusals of every action are always audited.
+AUDITED_VIEWS: frozenset[str] = frozenset(
+    {"customers.read", "conversations.read", "recordings.search", "audit.read", "reports.export"}
+)
+
+
 def allowed(role: str, action: str) -> bool:
     """True when ``role`` may perform ``action``; unknown actions are refused."""
     roles = PERMISSIONS.get(action)

@@ -197,7 +197,3 @@ def _number(uri: str) -> str:
         return parse_uri(uri).user or ""
     except RemoteProtocolError:
         return ""
-
-
-def _mask(number: str) -> str:
-    return number[:3] + "****" + number[-4:] if len(number) >= 8 else number

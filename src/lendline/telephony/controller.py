@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from lendline.compliance.masking import mask_phone
 from lendline.domain.call import CallState
 from lendline.domain.recording import RecordingMeta
 from lendline.errors import LendlineError, RemoteProtocolError
@@ -25,7 +26,6 @@ from lendline.telephony.call_leg import (
     DEFAULT_QUEUE,
     CallLeg,
     MediaConfig,
-    _mask,
     _number,
 )
 from lendline.telephony.media import MediaSession, PcmSource
@@ -242,7 +242,7 @@ class CallController(AgentLegs, QueueWait):
         meta = RecordingMeta(
             call_id=leg.call_id or leg.sip.call_id,
             started_at=leg.started_at,
-            caller_masked=_mask(_number(leg.sip.caller)),
+            caller_masked=mask_phone(_number(leg.sip.caller)),
         )
         try:
             leg.recording_id = leg.media.start_recording(self.recordings, meta)

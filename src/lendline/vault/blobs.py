@@ -40,6 +40,10 @@ class BlobStore(Protocol):
         """The object as consecutive blocks of ``block_bytes`` (the last may be shorter)."""
         ...
 
+    def read_range(self, name: str, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset`` (fewer at the end of the object)."""
+        ...
+
     def put(self, name: str, data: bytes) -> None:
         """Write (or atomically replace) a small object."""
         ...
@@ -92,6 +96,14 @@ class LocalBlobStore:
         with open(path, "rb") as f:
             while block := f.read(block_bytes):
                 yield block
+
+    def read_range(self, name: str, offset: int, length: int) -> bytes:
+        path = self._path(name)
+        if not path.is_file():
+            raise NotFound(f"no object {name}", code="recording_missing")
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read(length)
 
     def put(self, name: str, data: bytes) -> None:
         w = _LocalWriter(self._path(name))

@@ -18,10 +18,13 @@ from sqlalchemy import select
 
 from lendline.clock import Clock
 from lendline.compliance.envelope import (
+    TAG_BYTES,
     ChunkSealer,
     Header,
     TamperedError,
+    chunk_count,
     new_header,
+    open_chunk,
     open_chunks,
     sealed_chunk_bytes,
     unwrap_key,
@@ -32,7 +35,7 @@ from lendline.compliance.scope import RowScope
 from lendline.domain.recording import RecordingInfo, RecordingMeta
 from lendline.errors import Conflict, NotFound
 from lendline.store.base import Database
-from lendline.store.models import AgentRow
+from lendline.store.models import AgentRow, CallRow
 from lendline.store.models_compliance import RecordingRow
 from lendline.vault.blobs import BlobStore, BlobWriter
 from lendline.vault.keys import VaultKeys
@@ -112,10 +115,14 @@ def view_of(r: RecordingRow) -> RecordingView:
 class VaultWriter:
     """One recording being written; not thread-safe (one media task writes it)."""
 
-    def __init__(self, vault: RecordingVault, recording_id: str, sealer: ChunkSealer) -> None:
+    def __init__(
+        self, vault: RecordingVault, recording_id: str, header: Header, dek: bytes
+    ) -> None:
         self.recording_id = recording_id
         self._vault = vault
-        self._sealer = sealer
+        self._header = header
+        self._dek = dek
+        self._sealer = ChunkSealer(header, dek)
         self._blob: BlobWriter = vault.blobs.open_write(f"{recording_id}.audio")
         self._paused_since: float | None = None
         self._paused_s = 0.0
@@ -145,7 +152,9 @@ class VaultWriter:
         self._closed = True
         self._blob.write(self._sealer.finish())
         self._blob.close()
-        return self._vault._sealed(self.recording_id, self._sealer.plaintext_bytes, self._paused_s)
+        return self._vault._sealed(
+            self._header, self._dek, self._sealer.plaintext_bytes, self._paused_s
+        )
 
 
 class RecordingVault:
@@ -199,19 +208,32 @@ class RecordingVault:
         self.blobs.put(f"{recording_id}.key", header.to_bytes())
         with self.db.session() as s:
             s.add(row)
-        return VaultWriter(self, recording_id, ChunkSealer(header, dek))
+        return VaultWriter(self, recording_id, header, dek)
 
-    def _sealed(self, recording_id: str, audio_bytes: int, paused_s: float) -> RecordingInfo:
+    def _sealed(
+        self, header: Header, dek: bytes, audio_bytes: int, paused_s: float
+    ) -> RecordingInfo:
+        """Close the index row: link it to its call, then seal the final metadata."""
+        recording_id = header.recording_id
         with self.db.session() as s:
             r = s.get(RecordingRow, recording_id)
             if r is None:
                 raise NotFound(f"no recording {recording_id}", code="recording_not_found")
+            call = s.get(CallRow, r.call_id)
+            if call is not None:  # the call record knows who was on it by now
+                r.customer_id = r.customer_id or call.customer_id
+                r.agent_id = r.agent_id or call.agent_id
+            if r.team_id is None and r.agent_id:
+                r.team_id = s.scalar(
+                    select(AgentRow.team_id).where(AgentRow.agent_id == r.agent_id)
+                )
             bytes_per_s = r.sample_rate_hz * r.channels * 2
             r.audio_bytes = audio_bytes
             r.duration_s = audio_bytes / bytes_per_s if bytes_per_s else 0.0
             r.paused_s = paused_s
             r.ended_at = self.clock.now()
             r.state = "sealed"
+            self.blobs.put(f"{recording_id}.key", header.sealed(dek, meta_of_row(r)).to_bytes())
             return RecordingInfo(recording_id, r.call_id, r.duration_s, audio_bytes, paused_s)
 
     # --- reads ---
@@ -222,11 +244,17 @@ class RecordingVault:
                 raise NotFound(f"no recording {recording_id}", code="recording_not_found")
             return view_of(r)
 
-    def _checked_header(self, r: RecordingRow) -> Header:
+    def _checked_header(self, r: RecordingRow) -> tuple[Header, bytes]:
+        """The sealed header and data key, after checking the metadata against the index."""
         header = Header.from_bytes(self.blobs.get(f"{r.recording_id}.key"))
-        if header.recording_id != r.recording_id or header.meta != meta_of_row(r):
+        if header.recording_id != r.recording_id:
+            raise TamperedError(f"header of {r.recording_id} belongs to another recording")
+        master = self.keys.keyring.get(header.key_id)
+        dek = unwrap_key(master, header.key_id, r.recording_id, header.wrapped_dek)
+        header.check_meta(dek)
+        if header.meta != meta_of_row(r):
             raise TamperedError(f"metadata of {r.recording_id} does not match its sealed header")
-        return header
+        return header, dek
 
     def pcm_chunks(self, recording_id: str) -> Iterator[bytes]:
         """Authenticated PCM, chunk by chunk; raises ``TamperedError`` where it breaks."""
@@ -236,11 +264,8 @@ class RecordingVault:
                 raise NotFound(f"no recording {recording_id}", code="recording_not_found")
             if r.state != "sealed":
                 raise Conflict("recording is still being written", code="recording_open")
-            header = self._checked_header(r)
+            header, dek = self._checked_header(r)
             expected = r.audio_bytes
-        dek = unwrap_key(
-            self.keys.keyring.get(header.key_id), header.key_id, recording_id, header.wrapped_dek
-        )
         blocks = self.blobs.read_blocks(f"{recording_id}.audio", sealed_chunk_bytes(header))
         total = 0
         for pcm in open_chunks(header, dek, blocks):
@@ -250,6 +275,26 @@ class RecordingVault:
             yield pcm
         if total != expected:
             raise TamperedError(f"recording {recording_id} is shorter than its index says")
+
+    def pcm_range(self, recording_id: str, start: int, end: int) -> Iterator[bytes]:
+        """PCM bytes ``start``..``end`` (inclusive), decrypting only the chunks they span;
+        each chunk is authenticated (index, last flag, recording id, metadata)."""
+        with self.db.session() as s:
+            r = s.get(RecordingRow, recording_id)
+            if r is None or r.state != "sealed":
+                raise NotFound(f"no recording {recording_id}", code="recording_not_found")
+            header, dek = self._checked_header(r)
+            total = r.audio_bytes
+        end = min(end, total - 1)
+        size = header.chunk_bytes
+        n = chunk_count(header, total)
+        name = f"{recording_id}.audio"
+        for i in range(start // size, end // size + 1):
+            sealed = self.blobs.read_range(name, i * sealed_chunk_bytes(header), size + TAG_BYTES)
+            pcm = open_chunk(header, dek, i, i == n - 1, sealed)
+            lo = max(start - i * size, 0)
+            hi = min(end - i * size + 1, len(pcm))
+            yield pcm[lo:hi]
 
     def verify(self, recording_id: str) -> int:
         """Decrypt the whole recording without keeping it; returns the PCM byte count."""

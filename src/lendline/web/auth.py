@@ -19,7 +19,7 @@ from fastapi import Depends, Request, WebSocket
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from lendline.compliance.principal import Principal
-from lendline.compliance.rbac import allowed
+from lendline.compliance.rbac import AUDITED_VIEWS, allowed
 from lendline.errors import Forbidden, Unauthorized
 
 COOKIE = "lendline_session"
@@ -79,6 +79,12 @@ def current_principal(request: Request) -> Principal:
     if token:
         p2 = principal_from_token(request, token)
         if p2 is not None:
+            guard = container.services.get("login_guard")
+            if guard is not None and not guard.session_valid(p2.user_id, p2.role):
+                raise Unauthorized(
+                    "the account was disabled or its role changed; log in again",
+                    code="session_revoked",
+                )
             return p2
     raise Unauthorized("log in first (登录后再试)", code="unauthorized")
 
@@ -118,6 +124,16 @@ def require(action: str) -> Callable[..., Principal]:
                 detail=why,
             )
             raise Forbidden(f"{why} may not {action}", code="forbidden")
+        if action in AUDITED_VIEWS:
+            query = str(request.url.query)
+            audit(
+                request,
+                actor=p.username,
+                action=action,
+                target=f"{request.method} {request.url.path}",
+                outcome="viewed",
+                detail=query[:200],
+            )
         return p
 
     dependency.__name__ = f"require_{action.replace('.', '_')}"

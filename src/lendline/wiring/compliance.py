@@ -7,6 +7,7 @@ Registers: ``audit``, ``recording_sink`` (= ``vault``), ``vault_lifecycle``, ``o
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,9 +29,13 @@ log = structlog.get_logger(__name__)
 REPO_POLICY = Path(__file__).resolve().parents[3] / "policy" / "compliance.yaml"
 
 
+def policy_path(settings: Settings) -> Path | None:
+    return settings.policy_file or (REPO_POLICY if REPO_POLICY.is_file() else None)
+
+
 def load_policy(settings: Settings) -> CompliancePolicy:
     """The policy file named in the settings, else ``policy/compliance.yaml``, else defaults."""
-    path = settings.policy_file or (REPO_POLICY if REPO_POLICY.is_file() else None)
+    path = policy_path(settings)
     text = ""
     if path is not None:
         try:
@@ -93,6 +98,13 @@ def wire(container: Container) -> None:
             if settings.sms_gateway_url
             else OutboxSmsGateway(settings.data_dir / "sms_outbox")
         )
+
+    def phone_of(customer_id: str) -> str:
+        from lendline.store.customers import CustomerRepository
+
+        with db.session() as s:
+            return CustomerRepository(s, container.field_cipher).get(customer_id).phone_e164
+
     sv["otp"] = OtpService(
         db,
         clock,
@@ -101,6 +113,7 @@ def wire(container: Container) -> None:
         audit,
         policy.otp,
         digest=container.field_cipher.digest,
+        phone_of=phone_of,
     )
     sv["contact_policy"] = ContactPolicyService(db, clock, ContactPolicy(policy.contact), audit)
     sv["rate_review"] = RateReviewService(db, clock, container.bus, audit, policy.rate_margin_pp)
@@ -116,6 +129,23 @@ def wire(container: Container) -> None:
     sv["vault"] = vault
     sv["recording_sink"] = vault
     sv["vault_lifecycle"] = VaultLifecycle(vault, audit)
+
+    async def audit_policy_in_force() -> None:
+        # a configuration change is audited: the policy file's digest at every start
+        path = policy_path(settings)
+        text = Path(path).read_bytes() if path is not None else b""
+        digest = hashlib.sha256(text).hexdigest()[:16]
+        last = audit.search(action="config.policy", limit=1)
+        changed = not last or digest not in last[0].detail
+        audit.record(
+            actor="system",
+            action="config.policy",
+            target=str(path or "built-in defaults"),
+            outcome="changed" if changed else "ok",
+            detail=f"sha256 {digest}",
+        )
+
+    container.on_start(audit_policy_in_force)
     if settings.face_verifier == "stub-for-tests":
         from lendline.compliance.face import StubFaceVerifierForTests
 
@@ -123,3 +153,10 @@ def wire(container: Container) -> None:
         sv["face_verifier"] = StubFaceVerifierForTests()
     elif settings.face_verifier:
         raise ConfigError(f"unknown face_verifier {settings.face_verifier!r}")
+
+
+def seed_demo(container: Container) -> str:
+    """Demo recordings (a few seconds of tones, sealed like any call) and one held rate."""
+    from lendline.vault.demo import seed_demo_recordings
+
+    return seed_demo_recordings(container)

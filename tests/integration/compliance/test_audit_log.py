@@ -63,3 +63,77 @@ def test_cli_audit_verify_reports_the_first_broken_link(
         conn.execute(text("UPDATE audit_log SET target='rec-x' WHERE seq=2"))
     broken = runner.invoke(cli_app, ["audit", "verify"])
     assert broken.exit_code == 1 and "seq 2" in broken.output
+
+
+def test_concurrent_appends_keep_one_chain(container: Container) -> None:
+    """Threads of this node, and on PostgreSQL a second node's log, append to one chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lendline.compliance.keys import derive_key
+    from lendline.store.compliance.audit import AuditLog
+
+    logs = [container.services["audit"]]
+    if container.db.engine.dialect.name == "postgresql":  # a second node: its own lock
+        logs.append(
+            AuditLog(
+                container.db,
+                container.clock,
+                derive_key(container.master_key, "lendline/audit-chain/v1"),
+            )
+        )
+
+    def work(i: int) -> int:
+        return int(logs[i % len(logs)].record(actor=f"u{i}", action="test.append", target=str(i)))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        seqs = list(pool.map(work, range(40)))
+    assert sorted(seqs) == list(range(1, 41))
+    report = container.services["audit"].verify()
+    assert report.ok and report.checked == 40
+
+
+def test_face_verification_is_off_by_default_and_the_stub_is_for_tests(
+    tmp_path: object, sqlite_url: str
+) -> None:
+    from pathlib import Path
+
+    from lendline.app import build_container
+    from tests.conftest import make_settings
+
+    base = Path(str(tmp_path))
+    c = build_container(make_settings(base / "a", sqlite_url))
+    assert "face_verifier" not in c.services
+    c.db.dispose()
+    c = build_container(make_settings(base / "b", sqlite_url, face_verifier="stub-for-tests"))
+    stub = c.services["face_verifier"]
+    stub.enroll("C1", b"face-bytes")
+    assert stub.verify("C1", b"face-bytes").matched
+    assert not stub.verify("C1", b"someone else").matched
+    assert stub.verify("C1", b"x").provider == "stub-for-tests"
+    c.db.dispose()
+
+
+async def test_the_policy_in_force_is_audited_at_start(
+    container: Container, settings: Settings, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from lendline.app import build_container
+    from lendline.wiring.compliance import REPO_POLICY
+
+    async def start_node(s: Settings) -> None:  # a node starting (and stopping) on this database
+        node = build_container(s, clock=container.clock)
+        await node.start()
+        await node.stop()
+
+    await start_node(settings)
+    first = container.services["audit"].search(action="config.policy")
+    assert first[0].outcome == "changed" and first[0].target == str(REPO_POLICY)
+    await start_node(settings)  # the same file again: recorded, not a change
+    assert container.services["audit"].search(action="config.policy")[0].outcome == "ok"
+    edited = Path(str(tmp_path)) / "policy.yaml"
+    edited.write_text(REPO_POLICY.read_text(encoding="utf-8").replace('value: "2"', 'value: "1.5"'))
+    await start_node(settings.model_copy(update={"policy_file": edited}))
+    latest = container.services["audit"].search(action="config.policy")[0]
+    assert latest.outcome == "changed" and latest.target == str(edited)
+    assert container.services["audit"].verify().ok

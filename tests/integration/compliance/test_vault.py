@@ -196,3 +196,43 @@ def test_purge_respects_retention_and_legal_hold(container: Container, clock: Ma
     assert life.purge(actor="officer").purged == [held]
     purges = container.services["audit"].search(action="recording.purge")
     assert sorted(e.target for e in purges) == sorted([old, held])
+
+
+def test_recording_is_linked_to_its_call_record(container: Container) -> None:
+    from lendline.store.models import AgentRow, CallRow, TeamRow
+
+    with container.db.session() as s:
+        s.add(TeamRow(team_id="team_a", name="催收一组"))
+        s.flush()
+        s.add(AgentRow(agent_id="agent05", name="王五", team_id="team_a"))
+        s.add(
+            CallRow(
+                call_id="sip-abc",
+                customer_id="C42",
+                agent_id="agent05",
+                state="connected",
+                started_at=START,
+                direction="inbound",
+                caller_masked="",
+                caller_digest="",
+                dialed="",
+                reason="",
+                priority=0,
+                routing_reason="",
+                disposition_note="",
+                quality={},
+                context={},
+                node_id="n1",
+            )
+        )
+    # the media engine knows only the call id when it starts recording
+    rid = _record(container, "sip-abc", os.urandom(5000))
+    v = container.services["vault"].get(rid)
+    assert (v.customer_id, v.agent_id, v.team_id) == ("C42", "agent05", "team_a")
+    assert container.services["vault"].verify(rid) == 5000  # links are in the sealed metadata
+    with container.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE recordings SET team_id='team_b' WHERE recording_id=:r"), {"r": rid}
+        )
+    with pytest.raises(TamperedError):
+        container.services["vault"].verify(rid)

@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lendline.compliance.contact import ContactPolicy, ContactRecord, ContactSubject
 from lendline.errors import ValidationError
@@ -140,3 +142,38 @@ def test_bad_input_names_the_field() -> None:
     assert e.value.field == "timezone"
     with pytest.raises(ValidationError):
         POLICY.decide(DEBTOR, purpose="service", now=datetime(2026, 3, 2, 10), history=[])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=14 * 24 * 60),
+    st.lists(
+        st.tuples(
+            st.integers(0, 14 * 24 * 60), st.booleans(), st.sampled_from(["collection", "service"])
+        ),
+        max_size=40,
+    ),
+    st.sampled_from(["collection", "marketing", "service"]),
+    st.sampled_from(["Asia/Shanghai", "Asia/Urumqi", "America/New_York"]),
+    st.booleans(),
+)
+def test_next_allowed_at_is_allowed_and_in_the_future(
+    minute: int, past: list[tuple[int, bool, str]], purpose: str, tz: str, consent: bool
+) -> None:
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    now = base + timedelta(minutes=minute)
+    history = [
+        ContactRecord(base + timedelta(minutes=m), "call", "outbound", p, c)
+        for m, c, p in past
+        if base + timedelta(minutes=m) <= now
+    ]
+    subject = ContactSubject("C1", timezone=tz, quiet_hours_consent=consent)
+    d = POLICY.decide(subject, purpose=purpose, now=now, history=history)
+    if d.allowed:
+        assert d.reasons == () and d.next_allowed_at is None
+        return
+    assert d.next_allowed_at is not None and d.next_allowed_at > now
+    assert POLICY.decide(subject, purpose=purpose, now=d.next_allowed_at, history=history).allowed
+    just_before = d.next_allowed_at - timedelta(seconds=1)
+    if just_before > now:
+        assert not POLICY.decide(subject, purpose=purpose, now=just_before, history=history).allowed

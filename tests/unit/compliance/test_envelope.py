@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -77,18 +78,29 @@ def test_truncation_reordering_and_appending_are_detected() -> None:
         _open(header, [])
 
 
-def test_edited_metadata_fails_every_chunk() -> None:
-    header, _, chunks = _seal(os.urandom(3000))
-    forged = Header(
-        header.recording_id,
-        {**header.meta, "customer_id": "C2"},
-        header.nonce_prefix,
-        header.chunk_bytes,
-        header.key_id,
-        header.wrapped_dek,
-    )
+def test_sealed_metadata_cannot_be_edited() -> None:
+    header, dek, _ = _seal(b"abc")
     with pytest.raises(TamperedError):
-        _open(forged, chunks)
+        header.check_meta(dek)  # not sealed yet
+    sealed = header.sealed(dek, {**META, "audio_bytes": 3})
+    sealed.check_meta(dek)
+    forged = replace(sealed, meta={**sealed.meta, "customer_id": "C2"})
+    with pytest.raises(TamperedError):
+        forged.check_meta(dek)
+    with pytest.raises(TamperedError):
+        sealed.check_meta(os.urandom(32))  # a tag made with another data key
+
+
+def test_chunks_of_another_recording_fail() -> None:
+    header, _, chunks = _seal(os.urandom(3000))
+    other = replace(header, recording_id="rec-2")
+    with pytest.raises(TamperedError):
+        _open_with(other, header, chunks)
+
+
+def _open_with(header: Header, key_header: Header, chunks: list[bytes]) -> bytes:
+    dek = unwrap_key(MASTER, key_header.key_id, key_header.recording_id, key_header.wrapped_dek)
+    return b"".join(open_chunks(header, dek, chunks))
 
 
 def test_wrong_master_key_cannot_unwrap() -> None:
@@ -104,10 +116,14 @@ def test_rewrap_changes_only_the_key_header() -> None:
     header, _, chunks = _seal(data)
     new_master = os.urandom(32)
     new_kid = key_id_of(new_master)
+    header = header.sealed(
+        unwrap_key(MASTER, KID, "rec-1", header.wrapped_dek), {**META, "audio_bytes": 4000}
+    )
     rotated = header.rewrapped(MASTER, new_kid, new_master)
     assert rotated.key_id == new_kid and rotated.wrapped_dek != header.wrapped_dek
     dek = unwrap_key(new_master, new_kid, "rec-1", rotated.wrapped_dek)
     assert b"".join(open_chunks(rotated, dek, chunks)) == data  # same audio bytes
+    rotated.check_meta(dek)  # the metadata tag survives rotation
     assert Header.from_bytes(rotated.to_bytes()) == rotated
 
 

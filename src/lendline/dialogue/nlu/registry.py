@@ -54,14 +54,16 @@ def _cache_root() -> Path:
 
 def load_classifier(spec: str = "baseline", *, cache_dir: Path | None = None) -> IntentClassifier:
     """The classifier named by ``spec``; loaded once per process, then shared."""
-    key = (spec, str(cache_dir))
+    root = cache_dir if cache_dir is not None else _cache_root()
+    # built-in models are keyed by their data, so one process trains each only once
+    key = (spec, data_fingerprint(builtin_training_files()) if spec in BUILTIN_TYPES else "")
     with _LOCK:
         if key not in _LOADED:
-            _LOADED[key] = _load(spec, cache_dir)
+            _LOADED[key] = _load(spec, root)
         return _LOADED[key]
 
 
-def _load(spec: str, cache_dir: Path | None) -> IntentClassifier:
+def _load(spec: str, root: Path) -> IntentClassifier:
     if spec not in BUILTIN_TYPES:
         path = Path(spec)
         if not path.is_dir():
@@ -70,7 +72,6 @@ def _load(spec: str, cache_dir: Path | None) -> IntentClassifier:
                 "or a directory written by `lendline nlu train`"
             )
         return load_model(path)
-    root = cache_dir if cache_dir is not None else _cache_root()
     target = root / f"{spec}-{data_fingerprint(builtin_training_files())}"
     if (target / "meta.json").is_file():
         return load_model(target)

@@ -1,21 +1,26 @@
 """``train_model``: build an intent model of a given type from labelled examples.
 
-Model types: ``baseline`` and ``encoder`` (``linear.py``), ``finetune`` (``finetune.py``,
-an English MiniLM encoder fine-tuned end to end with torch). The label set is whatever
-the data holds, so BANKING77's 77 classes and a lender's own set train the same way.
+Model types: ``baseline``, ``encoder`` and ``minilm`` (``linear.py``), ``finetune``
+(``finetune.py``, an English MiniLM encoder fine-tuned end to end with torch). The label
+set is whatever the data holds, so BANKING77's 77 classes and a lender's own set train
+the same way.
+
+The default, ``minilm``, had the best accuracy on a BANKING77 dev split of train.csv
+(92.5 % against 90.8 % for ``baseline``) and trains in under two minutes on two cores;
+see docs/nlu.md for the figures and the latency it costs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lendline.dialogue.nlu.api import IntentClassifier
 from lendline.dialogue.nlu.dataset import Example
 from lendline.dialogue.nlu.linear import LinearIntentModel, Progress
 from lendline.errors import ValidationError
 
-MODEL_TYPES = ("baseline", "encoder", "finetune")
-DEFAULT_MODEL_TYPE = "encoder"
+MODEL_TYPES = ("baseline", "encoder", "minilm", "finetune")
+DEFAULT_MODEL_TYPE = "minilm"
 
 
 def train_model(
@@ -25,8 +30,12 @@ def train_model(
     name: str = "",
     progress: Progress | None = None,
     seed: int = 0,
+    clock: Callable[[], float] | None = None,
 ) -> IntentClassifier:
-    """Fit a model of ``model_type`` on ``examples``; deterministic for a given ``seed``."""
+    """Fit a model of ``model_type`` on ``examples``; deterministic for a given ``seed``.
+
+    ``clock`` (monotonic seconds) lets the fine-tuned model stop at its time budget.
+    """
     if model_type not in MODEL_TYPES:
         raise ValidationError(
             f"unknown model type {model_type!r}; one of {', '.join(MODEL_TYPES)}",
@@ -39,5 +48,6 @@ def train_model(
     if model_type == "finetune":
         from lendline.dialogue.nlu.finetune import FinetunedIntentModel
 
-        return FinetunedIntentModel(name or "finetune", seed=seed).fit(texts, labels, progress)
+        model = FinetunedIntentModel(name or "finetune", seed=seed, clock=clock)
+        return model.fit(texts, labels, progress)
     return LinearIntentModel(name or model_type, model_type).fit(texts, labels, progress)

@@ -34,7 +34,7 @@ class AccountLocked(LendlineError):
 
 class LoginGuard:
     """``before_attempt(username, ip)`` raises when throttled or locked;
-    ``after_attempt(session, username, ok)`` counts failures and locks."""
+    ``after_attempt(username, ok)`` counts failures and locks (its own transaction)."""
 
     def __init__(self, db: Database, clock: Clock, audit: Auditor, rules: LoginRules) -> None:
         self._db = db
@@ -44,6 +44,23 @@ class LoginGuard:
         self._ips = AddressThrottle(rules)
         self._unknown: dict[str, tuple[int, datetime | None]] = {}
         self._lock = threading.Lock()
+        self._sessions: dict[str, tuple[float, bool, str]] = {}  # user → (checked at, active, role)
+
+    SESSION_CHECK_TTL_S = 5.0
+
+    def session_valid(self, user_id: str, role: str) -> bool:
+        """A session stays valid while its user is active with the same role (looked up at
+        most every ``SESSION_CHECK_TTL_S`` seconds per user)."""
+        now_s = self._clock.monotonic()
+        cached = self._sessions.get(user_id)
+        if cached is None or now_s - cached[0] >= self.SESSION_CHECK_TTL_S:
+            with self._db.session() as s:
+                row = s.get(UserRow, user_id)
+                cached = (now_s, bool(row and row.active), row.role if row else "")
+            if len(self._sessions) > 50_000:
+                self._sessions.clear()
+            self._sessions[user_id] = cached
+        return cached[1] and cached[2] == role
 
     def _locked_until(self, username: str) -> datetime | None:
         with self._db.session() as s:
@@ -69,7 +86,11 @@ class LoginGuard:
                 f"account locked until {until.isoformat()} (账户已锁定，请稍后再试)"
             )
 
-    def after_attempt(self, s: Session, username: str, ok: bool) -> None:
+    def after_attempt(self, username: str, ok: bool) -> None:
+        with self._db.session() as s:
+            self._count(s, username, ok)
+
+    def _count(self, s: Session, username: str, ok: bool) -> None:
         now = self._clock.now()
         lock_until = now + timedelta(seconds=self.rules.lock_s)
         row = s.scalars(select(UserRow).where(UserRow.username == username)).first()

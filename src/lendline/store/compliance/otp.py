@@ -69,6 +69,7 @@ class OtpService:
         rules: OtpRules | None = None,
         *,
         digest: Callable[[str], str] | None = None,
+        phone_of: Callable[[str], str] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -77,6 +78,7 @@ class OtpService:
         self._audit = audit
         self.rules = rules or OtpRules()
         self._digest = digest or (lambda v: "")
+        self._phone_of = phone_of  # customer id -> registered phone (E.164)
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
 
@@ -95,13 +97,22 @@ class OtpService:
     def start(
         self,
         operation: OtpOperation | str,
-        params: dict[str, Any],
+        params: dict[str, Any] | None = None,
         *,
-        phone_e164: str,
         actor: str,
+        phone_e164: str | None = None,
         customer_id: str | None = None,
+        subject_id: str | None = None,
     ) -> OtpStarted:
+        """Send a code for ``operation`` with ``params`` to ``phone_e164`` or, when not given,
+        to the registered phone of ``customer_id`` (``subject_id`` is accepted as its alias)."""
         now = self._clock.now()
+        params = params or {}
+        customer_id = customer_id or subject_id
+        if phone_e164 is None:
+            if customer_id is None or self._phone_of is None:
+                raise OtpError("no phone to send the code to", code="otp_no_phone")
+            phone_e164 = self._phone_of(customer_id)
         challenge_id = "otp-" + uuid.uuid4().hex[:16]
         ch, code = core.issue(self._key, self.rules, challenge_id, str(operation), params, now)
         with self._db.session() as s:

@@ -45,13 +45,20 @@ class RateReview:
         return self.state in ("auto_approved", "approved")
 
 
+_PLACES = Decimal("0.0001")  # the column's scale: the same figure before and after storage
+
+
+def _d(v: Decimal) -> Decimal:
+    return Decimal(v).quantize(_PLACES)
+
+
 def _view(r: RateReviewRow) -> RateReview:
     return RateReview(
         r.review_id,
         r.state,
-        Decimal(r.contract_rate_pct),
-        Decimal(r.offered_rate_pct),
-        Decimal(r.threshold_pct),
+        _d(r.contract_rate_pct),
+        _d(r.offered_rate_pct),
+        _d(r.threshold_pct),
         r.maker,
         r.checker,
         r.customer_id,

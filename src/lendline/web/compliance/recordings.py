@@ -7,6 +7,7 @@ first byte is sent, so a tampered file gives 409 ``recording_tampered``, never b
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,7 +20,7 @@ from pydantic import BaseModel, Field
 from lendline.compliance.envelope import TamperedError
 from lendline.compliance.principal import Principal
 from lendline.compliance.scope import may_see_row
-from lendline.errors import NotFound
+from lendline.errors import LendlineError, NotFound
 from lendline.vault.service import RecordingVault, RecordingView
 from lendline.web.auth import require
 from lendline.web.compliance.deps import audit, row_scope, service
@@ -123,32 +124,88 @@ def _wav_header(v: RecordingView, rate_hz: int, channels: int) -> bytes:
     )
 
 
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _byte_range(header: str | None, total: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single ``Range: bytes=…`` request, None for the whole file;
+    ``RangeNotSatisfiable`` when it lies outside."""
+    if not header:
+        return None
+    m = _RANGE_RE.match(header.strip())
+    if m is None or (not m.group(1) and not m.group(2)):
+        return None  # several ranges or a form we do not serve: send the whole file
+    if m.group(1):
+        first = int(m.group(1))
+        last = int(m.group(2)) if m.group(2) else total - 1
+    else:
+        first, last = max(0, total - int(m.group(2))), total - 1
+    if first >= total or first > last:
+        raise RangeNotSatisfiable(f"bytes {header} of {total}")
+    return first, min(last, total - 1)
+
+
+class RangeNotSatisfiable(LendlineError):
+    code = "range_not_satisfiable"
+    http_status = 416
+
+
 def _stream(
     request: Request, p: Principal, recording_id: str, reason: str, *, action: str
 ) -> StreamingResponse:
     v = _visible(request, p, recording_id)
     vault = _vault(request)
+    header = _wav_header(v, v.sample_rate_hz, v.channels)
+    total = len(header) + v.audio_bytes
+    wanted = _byte_range(request.headers.get("range"), total)
+    disposition = "attachment" if action == "recordings.download" else "inline"
+    headers = {
+        "Content-Disposition": f'{disposition}; filename="{recording_id}.wav"',
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "no-store",
+    }
+    if wanted is None:
+        try:
+            vault.verify(recording_id)  # authenticate everything before the first byte goes out
+        except TamperedError as exc:
+            audit(request, p, action, recording_id, outcome="tampered", detail=str(exc))
+            raise
+        audit(request, p, action, recording_id, detail=f"call {v.call_id}; reason: {reason}")
+
+        def whole() -> Iterator[bytes]:
+            yield header
+            yield from vault.pcm_chunks(recording_id)
+
+        headers["Content-Length"] = str(total)
+        return StreamingResponse(whole(), media_type="audio/wav", headers=headers)
+
+    first, last = wanted
+    audit(
+        request,
+        p,
+        action,
+        recording_id,
+        detail=f"call {v.call_id}; bytes {first}-{last}; reason: {reason}",
+    )
+    pcm_first = max(first - len(header), 0)
+    pcm_last = last - len(header)
+    head = header[first : last + 1] if first < len(header) else b""
+    # authenticate the first chunk of the range now, so tampering is a 409, not a cut stream
+    body_iter = vault.pcm_range(recording_id, pcm_first, pcm_last) if pcm_last >= 0 else iter(())
     try:
-        vault.verify(recording_id)  # authenticate everything before the first byte goes out
+        first_piece = next(body_iter, b"")
     except TamperedError as exc:
         audit(request, p, action, recording_id, outcome="tampered", detail=str(exc))
         raise
-    audit(request, p, action, recording_id, detail=f"call {v.call_id}; reason: {reason}")
 
-    def body() -> Iterator[bytes]:
-        yield _wav_header(v, v.sample_rate_hz, v.channels)
-        yield from vault.pcm_chunks(recording_id)
+    def part() -> Iterator[bytes]:
+        yield head
+        yield first_piece
+        yield from body_iter
 
-    disposition = "attachment" if action == "recordings.download" else "inline"
-    return StreamingResponse(
-        body(),
-        media_type="audio/wav",
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{recording_id}.wav"',
-            "Content-Length": str(44 + v.audio_bytes),
-            "Cache-Control": "no-store",
-        },
-    )
+    headers["Content-Range"] = f"bytes {first}-{last}/{total}"
+    headers["Content-Length"] = str(last - first + 1)
+    return StreamingResponse(part(), status_code=206, media_type="audio/wav", headers=headers)
 
 
 Reason = Annotated[str, Query(min_length=2, max_length=200, description="why (audited)")]

@@ -1,4 +1,8 @@
-"""Log in and out; who am I."""
+"""Log in and out; who am I.
+
+Logins pass ``services["login_guard"]`` (per-address throttling → 429 ``too_many_attempts``,
+account lockout after repeated failures → 423 ``account_locked``) and are audited.
+"""
 
 from __future__ import annotations
 
@@ -39,20 +43,24 @@ def login(body: LoginIn, request: Request, response: Response) -> SessionOut:
     with container.db.session() as s:
         user = UserRepository(s).by_username(body.username)
         ok = bool(user and user.active and verify_password(user.password_hash, body.password))
-        if guard is not None:
-            guard.after_attempt(s, body.username, ok)
-        if not ok or user is None:
-            audit(
-                request,
-                actor=body.username,
-                action="session.login",
-                target=body.username,
-                outcome="failed",
+        p = (
+            Principal(
+                user.user_id, user.username, user.role, user.agent_id, user.team_id, user.language
             )
-            raise Unauthorized("wrong username or password (用户名或密码错误)", code="login_failed")
-        p = Principal(
-            user.user_id, user.username, user.role, user.agent_id, user.team_id, user.language
+            if ok and user is not None
+            else None
         )
+    if guard is not None:  # in its own transaction: a refused login must still be counted
+        guard.after_attempt(body.username, ok)
+    if p is None:
+        audit(
+            request,
+            actor=body.username,
+            action="session.login",
+            target=body.username,
+            outcome="failed",
+        )
+        raise Unauthorized("wrong username or password (用户名或密码错误)", code="login_failed")
     token = issue_token(request, p)
     response.set_cookie(COOKIE, token, max_age=SESSION_MAX_AGE_S, httponly=True, samesite="strict")
     audit(request, actor=p.username, action="session.login", target=p.username, outcome="ok")
