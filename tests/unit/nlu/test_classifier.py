@@ -94,6 +94,17 @@ def test_load_classifier_caches_the_trained_default(tmp_path: Path) -> None:
     again = load_classifier("baseline", cache_dir=tmp_path)
     assert again is not first
     assert again.predict("别再打了") == first.predict("别再打了")
+    # a cache another version of the code cannot read is retrained, not a crash
+    for f in cached[0].iterdir():
+        if f.name != "meta.json":
+            f.write_bytes(b"not a model")
+    registry._LOADED.clear()
+    rebuilt = load_classifier("baseline", cache_dir=tmp_path)
+    assert rebuilt.predict("别再打了").intent == "stop_calling"
+    registry._LOADED.clear()
+    assert (
+        load_classifier("baseline", cache_dir=tmp_path).predict("别再打了").intent == "stop_calling"
+    )
 
 
 def test_load_classifier_rejects_unknown_specs(tmp_path: Path) -> None:

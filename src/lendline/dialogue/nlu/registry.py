@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from threading import Lock
+
+import structlog
 
 from lendline.dialogue.nlu.api import IntentClassifier
 from lendline.dialogue.nlu.dataset import builtin_files, data_fingerprint, load_many
@@ -27,6 +30,8 @@ BUILTIN_TYPES = ("baseline", "encoder")
 LANGS = ("zh", "en")
 _LOADED: dict[tuple[str, str], IntentClassifier] = {}
 _LOCK = Lock()
+
+log = structlog.get_logger(__name__)
 
 
 def builtin_training_files() -> list[Path]:
@@ -74,7 +79,11 @@ def _load(spec: str, root: Path) -> IntentClassifier:
         return load_model(path)
     target = root / f"{spec}-{data_fingerprint(builtin_training_files())}"
     if (target / "meta.json").is_file():
-        return load_model(target)
+        try:
+            return load_model(target)
+        except Exception as exc:  # a cache written by another version of the code
+            log.warning("nlu_cache_unreadable_retraining", path=str(target), error=repr(exc))
+            shutil.rmtree(target, ignore_errors=True)
     model = train_builtin(spec)
     root.mkdir(parents=True, exist_ok=True)
     # write to a temporary sibling, then rename: a crash never leaves half a model
