@@ -121,6 +121,8 @@ def make_customers(rng: random.Random, n: int) -> list[tuple[Customer, list[Loan
                 if status in (LoanStatus.SETTLED, LoanStatus.REJECTED)
                 else int(principal_fen * rng.uniform(0.2, 1.0))
             )
+            if status in (LoanStatus.APPLIED, LoanStatus.REVIEWING, LoanStatus.APPROVED):
+                outstanding = 0  # not disbursed yet: nothing owed (the draw keeps the sequence)
             term = rng.choice(terms)
             due = (
                 REFERENCE_NOW + timedelta(days=rng.randint(-overdue if overdue else 1, 30))

@@ -56,7 +56,7 @@ function renderPop(pop) {
             el("dt", {}, t("phone")), el("dd", {}, c.phone),
             el("dt", {}, t("id_number")), el("dd", {}, c.id_number),
             el("dt", {}, t("credit_score")), el("dd", {}, c.credit_score ?? ""),
-            el("dt", {}, t("segment")), el("dd", {}, c.segment)))
+            el("dt", {}, t("segment")), el("dd", {}, segmentName(c.segment))))
       : el("div", { class: "big-name", testid: "customer-name" }, t("unknown_customer")),
   );
   renderRisk(pop.risk_flags || []);
@@ -287,3 +287,9 @@ async function main() {
 }
 
 main().catch((e) => toast(e.message, "error"));
+
+function segmentName(segment) {
+  if (!segment) return "";
+  const name = t(`seg_${segment}`);
+  return name === `seg_${segment}` ? segment : name;
+}
