@@ -46,7 +46,18 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x.astype(float) ** 2))) if len(x) else 0.0
 
 
-async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: str) -> None:
+NAMES = {"agent01": "李娜", "agent02": "周杰"}
+
+
+def _sip_container(
+    tmp_path: Path,
+    sqlite_url: str,
+    agents: tuple[str, ...] = ("agent01",),
+    skills: tuple[str, ...] = ("general",),
+    **overrides: Any,
+) -> Any:
+    """A container serving SIP on ephemeral ports, with ``agents`` (general, level 6) whose
+    SIP password is ``pw-<agent id>``."""
     settings = make_settings(
         tmp_path,
         sqlite_url,
@@ -54,20 +65,39 @@ async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: 
         sip_port=0,
         rtp_port_min=0,
         rtp_port_max=0,
-        recordings_dir=tmp_path / "rec",
-        reservation_timeout_s=8.0,
+        **overrides,
     )
     c = build_container(settings)
     with c.db.session() as s:
-        s.add(SkillRow(name="general", description="综合服务"))
+        for skill in skills:
+            s.add(SkillRow(name=skill, description=skill))
         s.flush()
-        row = AgentRow(agent_id="agent01", name="李娜", sip_user="agent01")
-        row.skills = [AgentSkillRow(skill="general", proficiency=6)]
-        s.add(row)
-    c.services["sip_credentials"].set_password("agent01", "pw-agent01")
+        for agent_id in agents:
+            row = AgentRow(agent_id=agent_id, name=NAMES[agent_id], sip_user=agent_id)
+            row.skills = [AgentSkillRow(skill="general", proficiency=6)]
+            s.add(row)
+    for agent_id in agents:
+        c.services["sip_credentials"].set_password(agent_id, f"pw-{agent_id}")
+    return c
+
+
+async def _wait_registered(c: Any, *agent_ids: str) -> bool:
+    registrar = c.services["sip_registrar"]
+    for _ in range(50):
+        now = c.clock.monotonic()
+        if all(registrar.lookup(a, now) for a in agent_ids):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: str) -> None:
+    c = _sip_container(
+        tmp_path, sqlite_url, recordings_dir=tmp_path / "rec", reservation_timeout_s=8.0
+    )
     await c.start()
     server, center = c.services["sip_server"], c.services["call_center"]
-    registrar, controller = c.services["sip_registrar"], c.services["call_controller"]
+    controller = c.services["call_controller"]
     agent = BaresipAgent(
         tmp_path / "baresip",
         "agent01",
@@ -77,11 +107,7 @@ async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: 
     )
     await agent.start()
     try:
-        for _ in range(50):
-            if registrar.lookup("agent01", c.clock.monotonic()):
-                break
-            await asyncio.sleep(0.1)
-        assert registrar.lookup("agent01", c.clock.monotonic()), "baresip did not register"
+        assert await _wait_registered(c, "agent01"), "baresip did not register"
         center.set_agent_state("agent01", AgentState.AVAILABLE)
         r = await run_sipp(
             server.port,
@@ -130,28 +156,12 @@ def _dominant_hz(x: np.ndarray) -> float:
 async def test_warm_transfer_consults_then_joins_the_colleague(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    settings = make_settings(
-        tmp_path,
-        sqlite_url,
-        sip_enabled=True,
-        sip_port=0,
-        rtp_port_min=0,
-        rtp_port_max=0,
-        recordings_dir=tmp_path / "rec",
+    c = _sip_container(
+        tmp_path, sqlite_url, ("agent01", "agent02"), recordings_dir=tmp_path / "rec"
     )
-    c = build_container(settings)
-    with c.db.session() as s:
-        s.add(SkillRow(name="general", description="综合服务"))
-        s.flush()
-        for agent_id, name in (("agent01", "李娜"), ("agent02", "周杰")):
-            row = AgentRow(agent_id=agent_id, name=name, sip_user=agent_id)
-            row.skills = [AgentSkillRow(skill="general", proficiency=6)]
-            s.add(row)
-    for agent_id in ("agent01", "agent02"):
-        c.services["sip_credentials"].set_password(agent_id, f"pw-{agent_id}")
     await c.start()
     server, center = c.services["sip_server"], c.services["call_center"]
-    registrar, controller = c.services["sip_registrar"], c.services["call_controller"]
+    controller = c.services["call_controller"]
     phones = [
         BaresipAgent(
             tmp_path / agent_id,
@@ -165,11 +175,7 @@ async def test_warm_transfer_consults_then_joins_the_colleague(
     for p in phones:
         await p.start()
     try:
-        for _ in range(50):
-            now = c.clock.monotonic()
-            if registrar.lookup("agent01", now) and registrar.lookup("agent02", now):
-                break
-            await asyncio.sleep(0.1)
+        await _wait_registered(c, "agent01", "agent02")
         center.set_agent_state("agent01", AgentState.AVAILABLE)
         caller = asyncio.create_task(
             run_sipp(
@@ -225,27 +231,10 @@ async def test_unanswered_phone_returns_the_call_to_the_queue(
 ) -> None:
     """The reserved agent's phone rings but nobody answers: at the reservation timeout the
     INVITE is CANCELled and routing puts the call back in its queue (agent not ready)."""
-    settings = make_settings(
-        tmp_path,
-        sqlite_url,
-        sip_enabled=True,
-        sip_port=0,
-        rtp_port_min=0,
-        rtp_port_max=0,
-        reservation_timeout_s=2.0,
-        tts_engine="",
-    )
-    c = build_container(settings)
-    with c.db.session() as s:
-        s.add(SkillRow(name="general", description="综合服务"))
-        s.flush()
-        row = AgentRow(agent_id="agent01", name="李娜", sip_user="agent01")
-        row.skills = [AgentSkillRow(skill="general", proficiency=6)]
-        s.add(row)
-    c.services["sip_credentials"].set_password("agent01", "pw-agent01")
+    c = _sip_container(tmp_path, sqlite_url, reservation_timeout_s=2.0, tts_engine="")
     await c.start()
     server, center = c.services["sip_server"], c.services["call_center"]
-    registrar, controller = c.services["sip_registrar"], c.services["call_controller"]
+    controller = c.services["call_controller"]
     phone = BaresipAgent(
         tmp_path / "baresip",
         "agent01",
@@ -256,10 +245,7 @@ async def test_unanswered_phone_returns_the_call_to_the_queue(
     )
     await phone.start()
     try:
-        for _ in range(50):
-            if registrar.lookup("agent01", c.clock.monotonic()):
-                break
-            await asyncio.sleep(0.1)
+        await _wait_registered(c, "agent01")
         center.set_agent_state("agent01", AgentState.AVAILABLE)
         caller = asyncio.create_task(
             run_sipp(
@@ -304,27 +290,10 @@ async def test_agent_phone_holds_resumes_and_blind_transfers_with_refer(
     resumes (re-INVITEs: music for the caller meanwhile), then
     REFERs the caller to sip:complaints@…: 202, the call goes back to routing in that queue,
     the agent's leg ends and the agent is in wrap-up."""
-    settings = make_settings(
-        tmp_path,
-        sqlite_url,
-        sip_enabled=True,
-        sip_port=0,
-        rtp_port_min=0,
-        rtp_port_max=0,
-        tts_engine="",
-    )
-    c = build_container(settings)
-    with c.db.session() as s:
-        for skill in ("general", "complaints"):
-            s.add(SkillRow(name=skill, description=skill))
-        s.flush()
-        row = AgentRow(agent_id="agent01", name="李娜", sip_user="agent01")
-        row.skills = [AgentSkillRow(skill="general", proficiency=6)]
-        s.add(row)
-    c.services["sip_credentials"].set_password("agent01", "pw-agent01")
+    c = _sip_container(tmp_path, sqlite_url, skills=("general", "complaints"), tts_engine="")
     await c.start()
     server, center = c.services["sip_server"], c.services["call_center"]
-    registrar, controller = c.services["sip_registrar"], c.services["call_controller"]
+    controller = c.services["call_controller"]
     phone = BaresipAgent(
         tmp_path / "baresip",
         "agent01",
@@ -334,10 +303,7 @@ async def test_agent_phone_holds_resumes_and_blind_transfers_with_refer(
     )
     await phone.start()
     try:
-        for _ in range(50):
-            if registrar.lookup("agent01", c.clock.monotonic()):
-                break
-            await asyncio.sleep(0.1)
+        await _wait_registered(c, "agent01")
         center.set_agent_state("agent01", AgentState.AVAILABLE)
         caller = asyncio.create_task(
             run_sipp(
