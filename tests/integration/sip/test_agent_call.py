@@ -91,6 +91,25 @@ async def _wait_registered(c: Any, *agent_ids: str) -> bool:
     return False
 
 
+def _long_call(port: int) -> Any:
+    """SIPp calls in and talks for a long while (the test ends the call its own way)."""
+    mp = str(free_udp_port())
+    return run_sipp(
+        port, "call_talk_long.xml", "95588", "-mi", "127.0.0.1", "-mp", mp, timeout_s=40
+    )
+
+
+async def _connected_leg(controller: Any) -> Any:
+    """The first caller leg once it is bridged to an agent (None if it never is)."""
+    leg = None
+    for _ in range(100):
+        leg = next(iter(controller.by_call.values()), None)
+        if leg is not None and leg.connected:
+            break
+        await asyncio.sleep(0.1)
+    return leg
+
+
 async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: str) -> None:
     c = _sip_container(
         tmp_path, sqlite_url, recordings_dir=tmp_path / "rec", reservation_timeout_s=8.0
@@ -177,24 +196,8 @@ async def test_warm_transfer_consults_then_joins_the_colleague(
     try:
         await _wait_registered(c, "agent01", "agent02")
         center.set_agent_state("agent01", AgentState.AVAILABLE)
-        caller = asyncio.create_task(
-            run_sipp(
-                server.port,
-                "call_talk_long.xml",
-                "95588",
-                "-mi",
-                "127.0.0.1",
-                "-mp",
-                str(free_udp_port()),
-                timeout_s=40,
-            )
-        )
-        leg = None
-        for _ in range(100):
-            leg = next(iter(controller.by_call.values()), None)
-            if leg is not None and leg.connected:
-                break
-            await asyncio.sleep(0.1)
+        caller = asyncio.create_task(_long_call(server.port))
+        leg = await _connected_leg(controller)
         assert leg is not None and leg.connected and leg.agent_id == "agent01"
         await asyncio.sleep(3.0)  # caller and agent01 talk
         center.set_agent_state("agent02", AgentState.AVAILABLE)
@@ -305,24 +308,8 @@ async def test_agent_phone_holds_resumes_and_blind_transfers_with_refer(
     try:
         await _wait_registered(c, "agent01")
         center.set_agent_state("agent01", AgentState.AVAILABLE)
-        caller = asyncio.create_task(
-            run_sipp(
-                server.port,
-                "call_talk_long.xml",
-                "95588",
-                "-mi",
-                "127.0.0.1",
-                "-mp",
-                str(free_udp_port()),
-                timeout_s=40,
-            )
-        )
-        leg = None
-        for _ in range(100):
-            leg = next(iter(controller.by_call.values()), None)
-            if leg is not None and leg.connected:
-                break
-            await asyncio.sleep(0.1)
+        caller = asyncio.create_task(_long_call(server.port))
+        leg = await _connected_leg(controller)
         assert leg is not None and leg.connected
         await asyncio.sleep(1.0)
         # the desktop's hold button (services["media_control"], called from HTTP threads)
