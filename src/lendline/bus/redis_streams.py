@@ -9,7 +9,6 @@ So a screen pop reaches the agent's socket whichever node reserved the agent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from typing import Any, cast
 
@@ -21,6 +20,9 @@ from lendline.bus import InProcessBus
 from lendline.domain.events import DomainEvent, event_from_dict
 
 log = structlog.get_logger(__name__)
+
+READ_BLOCK_MS = 1000
+STOP_TIMEOUT_S = 3.0
 
 
 class RedisStreamsBus(InProcessBus):
@@ -65,12 +67,14 @@ class RedisStreamsBus(InProcessBus):
         self.published -= 1  # count only what this node published
 
     async def _read_loop(self) -> None:
-        client = aioredis.Redis.from_url(self.url)
+        # a socket timeout above the XREAD block time: a reply lost on the way turns into
+        # a retry instead of a reader that waits forever
+        client = aioredis.Redis.from_url(self.url, socket_timeout=READ_BLOCK_MS / 1000 + 4)
         try:
             while True:
                 try:
                     batches = await client.xread(
-                        {self.stream: self._last_id}, block=1000, count=500
+                        {self.stream: self._last_id}, block=READ_BLOCK_MS, count=500
                     )
                 except (redis.RedisError, OSError):
                     log.warning("redis_read_failed_retrying")
@@ -98,7 +102,9 @@ class RedisStreamsBus(InProcessBus):
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # bounded: a reader stuck closing its connection must not stall shutdown
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_S)
+            if not done:
+                log.warning("redis_reader_did_not_stop", stream=self.stream)
             self._task = None
         self._sync.close()
