@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from lendline.domain.agent import AgentState
+from lendline.errors import Conflict
 from lendline.web.app import create_app
 from tests.helpers import PASSWORD, create_user
 
@@ -218,3 +219,57 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
         amps = [tone_amplitude(x, hz) for hz in (CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ)]
         report.append(f"supervisor {phase}: caller/agent/self {amps}")
         assert amps[0] > 2000 and amps[1] > 2000 and amps[2] < 400, report
+
+
+async def test_the_call_ending_hangs_up_the_supervisor(tmp_path: Path, sqlite_url: str) -> None:
+    """The caller hangs up while a supervisor listens: the supervisor's leg is hung up by
+    lendline (BYE), its media closed, and the record says the supervisor left."""
+    c = _sip_container(tmp_path, sqlite_url, tts_engine="")
+    create_user(c, "supervisor01", "supervisor")
+    c.services["sip_credentials"].set_staff_password("supervisor01", "pw-supervisor01")
+    await c.start()
+    server, center = c.services["sip_server"], c.services["call_center"]
+    controller = c.services["call_controller"]
+    registrar = f"127.0.0.1:{server.port}"
+    phones = [
+        BaresipAgent(
+            tmp_path / n, u, pw, registrar, tone_wav(tmp_path / f"{n}.wav", 30.0), regint=ri
+        )
+        for n, u, pw, ri in (
+            ("caller", "13900000001", "x", 0),
+            ("agent", "agent01", "pw-agent01", 300),
+            ("supervisor", "supervisor01", "pw-supervisor01", 300),
+        )
+    ]
+    for p in phones:
+        await p.start()
+    try:
+        assert await _wait_registered(c, "agent01", "supervisor01")
+        center.set_agent_state("agent01", AgentState.AVAILABLE)
+        await phones[0].command("dial", f"sip:95588@{registrar}")
+        leg = await _connected_leg(controller)
+        assert leg is not None and leg.connected
+        supervision = c.services["media_supervision"]
+        out = await asyncio.to_thread(
+            supervision.supervise, leg.call_id, supervisor="supervisor01", mode="listen"
+        )
+        assert out["state"] == "active" and out["mode"] == "listen"
+        sup = leg.supervision
+        await phones[0].command("hangup")
+        assert await _until(lambda: sup.sip.state.value == "terminated")
+        assert await _until(lambda: sup.media.closed)
+        assert leg.supervision is None and not controller.by_supervisor_leg
+        assert await _until(lambda: bool(controller.finished))
+        center.flush()
+        steps = center.get_call(leg.call_id).context["supervision"]
+        assert [s["event"] for s in steps] == ["joined", "left"]
+        # the call is over: supervising it now is a clear 409, not a hang
+        with pytest.raises(Conflict) as exc:
+            await asyncio.to_thread(
+                supervision.supervise, leg.call_id, supervisor="supervisor01", mode="barge"
+            )
+        assert exc.value.code == "call_not_on_sip"
+    finally:
+        for p in phones:
+            await p.stop()
+        await c.stop()

@@ -77,7 +77,9 @@ def test_leg_machine_walks_listen_whisper_barge_without_a_new_invite() -> None:
     assert m.handle(LegEvent.REQUEST, Mode.BARGE) == (Action.APPLY_MIX,)
     assert m.handle(LegEvent.REQUEST, Mode.LISTEN) == (Action.APPLY_MIX,)
     assert m.modes == [Mode.LISTEN, Mode.WHISPER, Mode.BARGE, Mode.LISTEN]
-    assert Action.INVITE not in [a for _s, (_n, acts) in TABLE.items() if _s[0] is LegState.ACTIVE for a in acts]
+    assert Action.INVITE not in [
+        a for _s, (_n, acts) in TABLE.items() if _s[0] is LegState.ACTIVE for a in acts
+    ]
 
 
 def test_supervisor_hanging_up_only_removes_its_own_leg() -> None:
