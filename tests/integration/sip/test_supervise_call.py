@@ -217,8 +217,9 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
         start, stop = phases[phase]
         x = window(sup, t_left, start, stop)
         amps = [tone_amplitude(x, hz) for hz in (CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ)]
-        report.append(f"supervisor {phase}: caller/agent/self {amps}")
+        report.append(f"supervisor {phase}: caller/agent/self {[round(a) for a in amps]}")
         assert amps[0] > 2000 and amps[1] > 2000 and amps[2] < 400, report
+    print("\n".join(report))  # the figures docs/desktop.md refers to (pytest -s)
 
 
 async def test_the_call_ending_hangs_up_the_supervisor(tmp_path: Path, sqlite_url: str) -> None:
