@@ -6,7 +6,7 @@
     idle       request(mode)       ringing    invite
     ringing    request(mode)       ringing    —            (the mode is applied on answer)
     ringing    answered            active     connect, apply_mix
-    ringing    failed              ended      release
+    ringing    failed              ended      hang_up, release   (CANCEL if still ringing)
     ringing    call_ended          ended      hang_up, release
     active     request(mode)       active     apply_mix    (no new INVITE)
     active     supervisor_hung_up  ended      remove_mix, release
@@ -55,7 +55,7 @@ TABLE: dict[tuple[LegState, LegEvent], tuple[LegState, tuple[Action, ...]]] = {
     (IDLE, LegEvent.REQUEST): (RINGING, (Action.INVITE,)),
     (RINGING, LegEvent.REQUEST): (RINGING, ()),
     (RINGING, LegEvent.ANSWERED): (ACTIVE, (Action.CONNECT, Action.APPLY_MIX)),
-    (RINGING, LegEvent.FAILED): (ENDED, (Action.RELEASE,)),
+    (RINGING, LegEvent.FAILED): (ENDED, (Action.HANG_UP, Action.RELEASE)),
     (RINGING, LegEvent.CALL_ENDED): (ENDED, (Action.HANG_UP, Action.RELEASE)),
     (ACTIVE, LegEvent.REQUEST): (ACTIVE, (Action.APPLY_MIX,)),
     (ACTIVE, LegEvent.SUPERVISOR_HUNG_UP): (ENDED, (Action.REMOVE_MIX, Action.RELEASE)),

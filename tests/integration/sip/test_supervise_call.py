@@ -223,11 +223,13 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
 
 
 async def test_the_call_ending_hangs_up_the_supervisor(tmp_path: Path, sqlite_url: str) -> None:
-    """The caller hangs up while a supervisor listens: the supervisor's leg is hung up by
+    """A supervisor whose phone does not answer gets 409 and the INVITE is cancelled; the
+    caller hangs up while another supervisor listens: that supervisor's leg is hung up by
     lendline (BYE), its media closed, and the record says the supervisor left."""
     c = _sip_container(tmp_path, sqlite_url, tts_engine="")
-    create_user(c, "supervisor01", "supervisor")
-    c.services["sip_credentials"].set_staff_password("supervisor01", "pw-supervisor01")
+    for user in ("supervisor01", "supervisor02"):
+        create_user(c, user, "supervisor")
+        c.services["sip_credentials"].set_staff_password(user, f"pw-{user}")
     await c.start()
     server, center = c.services["sip_server"], c.services["call_center"]
     controller = c.services["call_controller"]
@@ -242,15 +244,43 @@ async def test_the_call_ending_hangs_up_the_supervisor(tmp_path: Path, sqlite_ur
             ("supervisor", "supervisor01", "pw-supervisor01", 300),
         )
     ]
+    phones.append(
+        BaresipAgent(
+            tmp_path / "busy",
+            "supervisor02",
+            "pw-supervisor02",
+            registrar,
+            tone_wav(tmp_path / "busy.wav", 30.0),
+            answermode="manual",
+        )
+    )
     for p in phones:
         await p.start()
     try:
-        assert await _wait_registered(c, "agent01", "supervisor01")
+        assert await _wait_registered(c, "agent01", "supervisor01", "supervisor02")
         center.set_agent_state("agent01", AgentState.AVAILABLE)
         await phones[0].command("dial", f"sip:95588@{registrar}")
         leg = await _connected_leg(controller)
         assert leg is not None and leg.connected
         supervision = c.services["media_supervision"]
+        supervision.answer_timeout_s = 2.0
+        rung_phones: list[Any] = []
+        ring_phone = controller.ring_phone
+
+        async def ring_and_note(*args: Any, **kwargs: Any) -> Any:  # observe our INVITEs
+            rung = await ring_phone(*args, **kwargs)
+            rung_phones.append(rung[0])
+            return rung
+
+        controller.ring_phone = ring_and_note
+        with pytest.raises(Conflict) as refused:
+            await asyncio.to_thread(
+                supervision.supervise, leg.call_id, supervisor="supervisor02", mode="listen"
+            )
+        assert refused.value.code == "supervisor_not_answered"
+        assert leg.supervision is None and not controller.by_supervisor_leg
+        (rung,) = rung_phones  # our INVITE to supervisor02's phone: CANCELled
+        assert await _until(lambda: rung.state.value == "terminated")
         out = await asyncio.to_thread(
             supervision.supervise, leg.call_id, supervisor="supervisor01", mode="listen"
         )

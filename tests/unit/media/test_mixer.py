@@ -109,7 +109,7 @@ def test_no_answer_releases_and_illegal_events_are_refused() -> None:
     with pytest.raises(LocalProtocolError):
         m.handle(LegEvent.REQUEST)  # a request needs a mode
     m.handle(LegEvent.REQUEST, Mode.LISTEN)
-    assert m.handle(LegEvent.FAILED) == (Action.RELEASE,)
+    assert m.handle(LegEvent.FAILED) == (Action.HANG_UP, Action.RELEASE)  # CANCEL if ringing
     for ev in LegEvent:
         with pytest.raises(LocalProtocolError) as exc:
             m.handle(ev, Mode.LISTEN)
