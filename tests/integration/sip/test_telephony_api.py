@@ -129,6 +129,7 @@ def test_supervise_refuses_calls_without_sip_media(client: TestClient) -> None:
     assert "SIP" in r.json()["detail"] and "监听" in r.json()["detail"]
     r = client.post(url, json={"mode": "listen"}, headers=lead)  # not its team's call
     assert r.status_code == 404 and r.json()["error"] == "call_not_found"
-    assert client.post(url, json={"mode": "shout"}, headers=sup).status_code == 422
+    r = client.post(url, json={"mode": "shout"}, headers=sup)
+    assert r.status_code == 422 and r.json()["error"] == "invalid_input"
     (entry,) = c.services["audit"].search(actor="sup", action="supervise.listen")
     assert entry.outcome == "call_not_on_sip" and entry.target == call.call_id
