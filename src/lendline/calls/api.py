@@ -115,8 +115,11 @@ class CallCenter(Protocol):
         *,
         recording_id: str | None = None,
         quality: dict[str, Any] | None = None,
+        supervision: dict[str, Any] | None = None,
     ) -> None:
-        """Record the recording id and RTCP quality figures on the call record."""
+        """Record the recording id and RTCP quality figures on the call record;
+        ``supervision`` appends one listen-in/whisper/barge step to
+        ``context["supervision"]`` (supervisor, mode, event, at)."""
         ...
 
     # --- agents and queues ---

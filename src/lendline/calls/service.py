@@ -353,6 +353,7 @@ class EngineCallCenter:
         *,
         recording_id: str | None = None,
         quality: dict[str, Any] | None = None,
+        supervision: dict[str, Any] | None = None,
     ) -> None:
         with self._lock:
             call = self._calls.get(call_id)
@@ -362,6 +363,9 @@ class EngineCallCenter:
                 call.context["recording_id"] = recording_id
             if quality:
                 call.context["quality"] = dict(quality)
+            if supervision:
+                steps = list(call.context.get("supervision", []))
+                call.context["supervision"] = [*steps, dict(supervision)]
             rec = snapshot(call, self.cipher, self.node_id)
             if recording_id is not None:
                 rec.values["recording_id"] = recording_id

@@ -85,6 +85,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # --- telephony ---
     "telephony.read": frozenset({L, S, C, D}),  # SIP status, registered phones
     "telephony.credentials": frozenset({A, D}),  # SIP passwords: agents their own
+    "telephony.staff_credentials": frozenset({L, S, D}),  # supervisors' phones: their own
 }
 
 

@@ -49,13 +49,20 @@ class AgentLegs(ControllerBase):
         self, agent_id: str, leg: CallLeg, headers: dict[str, str]
     ) -> tuple[InviteSession, MediaSession] | None:
         """INVITE ``agent_id``'s registered phone with a fresh media leg; None if none."""
-        assert self.server is not None
         user = await asyncio.to_thread(self.agent_sip_user, agent_id)
+        return await self.ring_phone(user, leg, headers, tag=agent_id)
+
+    async def ring_phone(
+        self, user: str | None, leg: CallLeg, headers: dict[str, str], *, tag: str
+    ) -> tuple[InviteSession, MediaSession] | None:
+        """INVITE SIP user ``user``'s registered phone (an agent's, a supervisor's) with a
+        fresh media leg named ``<call id>-<tag>``; None when it has no registration."""
+        assert self.server is not None
         bindings = (
             self.registrar.lookup(user, self.clock.monotonic()) if (self.registrar and user) else []
         )
         if not bindings:
-            log.info("agent_phone_not_registered", agent_id=agent_id)
+            log.info("phone_not_registered", user=user, tag=tag)
             return None
         binding = bindings[-1]
         media = await MediaSession.open(
@@ -63,7 +70,7 @@ class AgentLegs(ControllerBase):
             host=self.media.bind_host,
             port_min=self.media.port_min,
             port_max=self.media.port_max,
-            call_id=f"{leg.call_id}-{agent_id}",
+            call_id=f"{leg.call_id}-{tag}",
         )
         out = self.server.ua.invite(
             binding.contact,
@@ -131,6 +138,7 @@ class AgentLegs(ControllerBase):
         if leg.media is not None:
             leg.media.stop_hold()
             leg.media.bridge(agent_media)
+        self.supervision.agent_changed(leg)  # a supervisor on the call hears the new agent
 
     def _decline(self, call_id: str, agent_id: str) -> None:
         assert self.center is not None

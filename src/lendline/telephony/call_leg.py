@@ -1,9 +1,10 @@
 """What the call controller's parts share: the call leg, media settings, and helpers.
 
-``ControllerBase`` holds the controller's state (legs by SIP id and by call id, agent and
-consult legs, the outcome of our INVITEs) and the small helpers every part uses; the
-behaviour lives in ``controller`` (the caller's leg), ``agent_legs`` (the B2BUA leg to the
-agent's phone), ``queue_wait`` (music, announcements, callback) and ``transfer``.
+``ControllerBase`` holds the controller's state (legs by SIP id and by call id, agent,
+consult and supervisor legs, the outcome of our INVITEs) and the small helpers every part
+uses; the behaviour lives in ``controller`` (the caller's leg), ``agent_legs`` (the B2BUA
+leg to the agent's phone), ``queue_wait`` (music, announcements, callback), ``transfer``
+and ``supervision`` (listen-in / whisper / barge).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lendline.telephony.prompts import PromptCache, StatusLookup
 from lendline.telephony.sip.registrar import Registrar
 from lendline.telephony.sip.session import InviteSession
 from lendline.telephony.sip.uri import parse_uri
+from lendline.telephony.supervision import CallSupervision
 from lendline.telephony.transfer import WarmTransfers
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ class CallLeg:
     agent_sip: InviteSession | None = None
     agent_media: MediaSession | None = None
     consult: Any = None  # a warm transfer in progress (telephony.transfer.Consultation)
+    supervision: Any = None  # a supervisor on the call (telephony.supervision.SupervisorLeg)
     hold_task: asyncio.Task[None] | None = None
     ivr_task: asyncio.Task[Any] | None = None
     recording_id: str | None = None
@@ -97,6 +100,7 @@ class ControllerBase:
         asr: AsrEngine | None = None,
         dialogue: ConversationService | None = None,
         language: str = "zh-CN",
+        staff_sip_user: Any = None,
     ) -> None:
         self.center = call_center
         self.bus = bus
@@ -111,17 +115,20 @@ class ControllerBase:
         self.asr = asr
         self.dialogue = dialogue  # the voicebot's ConversationService (bot decisions)
         self.language = language
+        self.staff_sip_user = staff_sip_user  # username -> a supervisor's SIP user (callable)
         self.server: SipServer | None = None
         self.legs: dict[str, CallLeg] = {}  # by caller InviteSession id
         self.by_call: dict[str, CallLeg] = {}  # by CallCenter call id
         self.by_agent_leg: dict[str, CallLeg] = {}  # by agent InviteSession id
         self.by_consult_leg: dict[str, CallLeg] = {}  # warm transfer: the consulted phone
+        self.by_supervisor_leg: dict[str, CallLeg] = {}  # listen-in / whisper / barge phones
         self.outcomes: dict[str, asyncio.Future[bool]] = {}  # our INVITEs: answered or not
         self.tasks: set[asyncio.Task[Any]] = set()
         self.finished: list[CallLeg] = []  # recent finished calls (tests, diagnostics)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._early: dict[str, AgentReserved] = {}  # reservations made before we knew the call
         self.transfers = WarmTransfers(cast("CallController", self))
+        self.supervision = CallSupervision(cast("CallController", self))
         if bus is not None:
             bus.subscribe(self._on_bus, AgentReserved)
             bus.subscribe(self._on_bus, ReservationTimedOut)

@@ -6,7 +6,8 @@ routing decision), answers, records the caller's leg, then either runs the IVR m
 announcements. When routing reserves an agent (``AgentReserved`` on the bus) the agent's
 registered phone is INVITEd; its answer is reported (``accept``) and the two media legs
 are bridged; a failure or no answer is reported (``decline``) and the call waits on. A BYE
-on either leg ends both; the call record gets the recording id and RTCP figures.
+on either leg ends both (and a supervisor's leg, ``supervision``); the call record gets the
+recording id and RTCP figures.
 """
 
 from __future__ import annotations
@@ -78,6 +79,15 @@ class CallController(AgentLegs, QueueWait):
         answered_or_not = isinstance(ev, CallAnswered | CallFailed | CallEnded)
         if answered_or_not and outcome is not None and not outcome.done():
             outcome.set_result(isinstance(ev, CallAnswered))
+        supervised = self.by_supervisor_leg.get(call.id)
+        if supervised is not None:
+            if isinstance(ev, CallEnded):
+                self.supervision.supervisor_hung_up(supervised, call)
+            elif isinstance(ev, CallUpdated) and supervised.supervision is not None:
+                media = supervised.supervision.media
+                if media is not None and call.audio:
+                    self._connect(media, call)
+            return
         consult_leg = self.by_consult_leg.get(call.id)
         if consult_leg is not None and isinstance(ev, CallEnded):
             self._spawn(self.transfers.consult_ended(consult_leg))
@@ -255,6 +265,7 @@ class CallController(AgentLegs, QueueWait):
             leg.hold_task.cancel()
         if leg.agent_sip is not None and leg.agent_sip.state is not SessionState.TERMINATED:
             self._ua_hangup(leg.agent_sip, "caller hung up")
+        await self.supervision.call_ended(leg)
         stats = None
         if leg.media is not None:
             info = leg.media.stop_recording()

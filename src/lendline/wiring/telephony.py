@@ -1,9 +1,11 @@
 """Wiring of the telephony feature: SIP server, registrar, call controller, media scheduler.
 
 Services: ``sip_server``, ``sip_registrar``, ``sip_credentials``, ``call_controller``,
-``media_scheduler``. The SIP server starts with the container when ``sip_enabled``.
-``seed_demo`` gives agent01…agent30 SIP credentials (user = agent id, password = the demo
-password, or a generated one shown once).
+``media_scheduler``, ``media_control``, ``media_supervision`` (listen-in / whisper / barge).
+The SIP server starts with the container when ``sip_enabled``. ``seed_demo`` gives
+agent01…agent30 SIP credentials (user = agent id) and the staff who may supervise calls
+(lead01, supervisor01) a softphone account (user = their user name); the password is the
+demo password, or a generated one shown once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import select
 
+from lendline.compliance.rbac import allowed
 from lendline.store.models import AgentRow
+from lendline.store.models_auth import UserRow
+from lendline.store.models_telephony import StaffSipAccountRow
 
 if TYPE_CHECKING:
     from lendline.app import Container
@@ -80,6 +85,7 @@ def wire(container: Container) -> None:
         ),
         asr=asr,
         language=settings.language,
+        staff_sip_user=credentials.staff_sip_user,
     )
     server = SipServer(
         controller,
@@ -99,6 +105,8 @@ def wire(container: Container) -> None:
         call_controller=controller,
         media_scheduler=scheduler,
     )
+    if settings.sip_enabled:  # without SIP there is no call media to listen to (route: 502)
+        container.services["media_supervision"] = controller.supervision
 
     async def start() -> None:
         # late-bound: the compliance vault and the call centre may be wired after us
@@ -132,16 +140,24 @@ def seed_demo(container: Container) -> str:
             .where(AgentRow.sip_ha1_md5.is_(None))
             .order_by(AgentRow.agent_id)
         ).all()
-    if not missing:
+        staff = [
+            u.username
+            for u in s.scalars(select(UserRow).order_by(UserRow.username)).all()
+            if allowed(u.role, "supervise.listen") and s.get(StaffSipAccountRow, u.username) is None
+        ]
+    if not missing and not staff:
         return ""
     # the same password as the demo users (the generated one is handed over by the seed)
     generated = container.services.get("demo_generated_password")
     password = container.settings.demo_password or generated or secrets.token_urlsafe(9)
     for agent_id in missing:
         credentials.set_password(agent_id, password)
+    for username in staff:  # supervisors' softphones, for listen-in / whisper / barge
+        credentials.set_staff_password(username, password)
     if container.settings.demo_password or generated:
         shown = "the demo users' password"
     else:
         shown = f"{password} (shown once)"
     domain = container.settings.sip_domain
-    return f"SIP accounts {missing[0]}…{missing[-1]} @ {domain}, password {shown}"
+    accounts = ([f"{missing[0]}…{missing[-1]}"] if missing else []) + staff
+    return f"SIP accounts {', '.join(accounts)} @ {domain}, password {shown}"

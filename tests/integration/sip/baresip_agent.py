@@ -38,7 +38,9 @@ class BaresipAgent:
         audio: Path,
         *,
         answermode: str = "auto",
+        regint: int = 300,
     ) -> None:
+        """``regint=0``: do not register (a caller's phone that only dials out)."""
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ctrl_port = _free_tcp_port()
@@ -65,7 +67,7 @@ class BaresipAgent:
         )
         (self.dir / "accounts").write_text(
             f"<sip:{user}@{registrar};transport=udp>;auth_pass={password};"
-            f"answermode={answermode};regint=300\n"
+            f"answermode={answermode};regint={regint}\n"
         )
         (self.dir / "contacts").write_text("")
         self.proc: asyncio.subprocess.Process | None = None

@@ -1,5 +1,6 @@
 """Telephony HTTP endpoints: status and registrations (read roles), SIP passwords (agents
-their own), warm-transfer errors are 4xx with stable codes."""
+their own, supervisors' softphones), warm-transfer and listen-in errors are 4xx with stable
+codes."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from lendline.app import build_container
 from lendline.store.models import AgentRow
+from lendline.store.models_auth import UserRow
 from lendline.telephony.sip.digest import ha1
 from lendline.web.app import create_app
 from tests.conftest import make_settings
@@ -84,3 +87,49 @@ def test_consult_on_unknown_call_is_404(client: TestClient) -> None:
     assert r.status_code == 404 and r.json()["error"] == "call_not_found"
     r = client.post("/api/v1/telephony/calls/nope/consult/complete", headers=agent)
     assert r.status_code == 404
+
+
+def test_staff_softphone_accounts_for_supervisors(client: TestClient) -> None:
+    """Supervisors and team leads get a SIP account (user = user name) for listen-in; only
+    their own (admins: anyone's); agents' and other roles' users cannot have one."""
+    c = client.app.state.test_container  # type: ignore[attr-defined]
+    create_user(c, "lead", "team_lead", team_id="team_a")
+    sup, adm, agent = login(client, "sup"), login(client, "adm"), login(client, "a03")
+    url = "/api/v1/telephony/staff/{}/sip-password"
+    body = {"password": "long-enough-2"}
+    r = client.put(url.format("sup"), json=body, headers=sup)
+    assert r.status_code == 200 and r.json() == {"username": "sup", "sip_user": "sup"}, r.text
+    assert client.put(url.format("lead"), json=body, headers=sup).json()["error"] == "not_own_user"
+    assert client.put(url.format("sup"), json=body, headers=agent).status_code == 403
+    assert client.put(url.format("lead"), json=body, headers=adm).status_code == 200
+    r = client.put(url.format("a03"), json=body, headers=adm)  # an agent: its own SIP account
+    assert r.status_code == 409 and r.json()["error"] == "not_a_supervisor"
+    r = client.put(url.format("ghost"), json=body, headers=adm)
+    assert r.status_code == 404 and r.json()["error"] == "user_not_found"
+    creds = c.services["sip_credentials"]
+    realm = c.settings.sip_domain
+    assert creds.ha1("sup")["SHA-256"] == ha1("SHA-256", "sup", realm, "long-enough-2")
+    assert creds.staff_sip_user("lead") == "lead" and creds.staff_sip_user("adm") is None
+    with c.db.session() as s:  # demoted: the phone no longer authenticates
+        s.scalars(select(UserRow).where(UserRow.username == "lead")).one().role = "agent"
+    creds._cache.clear()
+    assert creds.ha1("lead") == {}
+
+
+def test_supervise_refuses_calls_without_sip_media(client: TestClient) -> None:
+    """A call that lives only in the API (no SIP leg) cannot be listened to: 409 with a
+    stable code; a team lead cannot reach another team's call; refusals are audited."""
+    c = client.app.state.test_container  # type: ignore[attr-defined]
+    create_user(c, "lead", "team_lead", team_id="team_a")
+    call = c.services["call_center"].inbound_call(caller="13900000002", channel="api")
+    sup, lead = login(client, "sup"), login(client, "lead")
+    url = f"/api/v1/desktop/calls/{call.call_id}/supervise"
+    r = client.post(url, json={"mode": "listen"}, headers=sup)
+    assert r.status_code == 409 and r.json()["error"] == "call_not_on_sip", r.text
+    assert "SIP" in r.json()["detail"] and "监听" in r.json()["detail"]
+    r = client.post(url, json={"mode": "listen"}, headers=lead)  # not its team's call
+    assert r.status_code == 404 and r.json()["error"] == "call_not_found"
+    r = client.post(url, json={"mode": "shout"}, headers=sup)
+    assert r.status_code == 422 and r.json()["error"] == "invalid_input"
+    (entry,) = c.services["audit"].search(actor="sup", action="supervise.listen")
+    assert entry.outcome == "call_not_on_sip" and entry.target == call.call_id

@@ -68,6 +68,7 @@ class MediaOperations:
     _playback: _Playback | None
     _hold: AudioSource | None
     _partner: MediaOperations | None
+    _extras: tuple[MediaOperations, ...]
     _tap: RecordingTap | None
     _rx: Int16Array | None
 
@@ -226,3 +227,15 @@ class MediaOperations:
     @property
     def bridged_to(self) -> MediaSession | None:
         return cast("MediaSession | None", self._partner)
+
+    def mix_in(self, sources: tuple[MediaSession, ...]) -> None:
+        """Also send the audio these legs receive, summed with the bridged partner's
+        (a supervisor listening in, whispering or barging: ``telephony.media.mixer``).
+        ``()`` removes them. Closed legs count as silence."""
+        if self in sources:
+            raise Conflict("a leg cannot hear itself", code="bridge_self")
+        self._extras = tuple(sources)
+
+    @property
+    def mixed_in(self) -> tuple[MediaSession, ...]:
+        return cast("tuple[MediaSession, ...]", self._extras)

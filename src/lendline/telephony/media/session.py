@@ -10,11 +10,13 @@ Lifecycle (the SIP side calls these; all times in seconds)::
     s.start_recording(sink, meta); s.pause_recording(); s.resume_recording()
     s.start_hold(MusicOnHold()); s.stop_hold()
     s.bridge(agent_leg); s.unbridge()
+    s.mix_in((supervisor_leg,)); s.mix_in(())       # also send what these legs receive
     stats = await s.close()                        # StreamStats (loss, jitter, RTT)
 
 Events (``subscribe``): ``DtmfReceived``, ``PlaybackDone``, ``MediaTimeout``.
 Outgoing audio each 20 ms tick, first that applies: a playing prompt, music on hold,
-the bridged partner's received audio, silence.
+the bridged partner's received audio summed with the legs ``mix_in`` added (a supervisor),
+silence.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from lendline.clock import Clock, SystemClock
 from lendline.errors import Conflict
 from lendline.telephony.media.endpoint import Addr, RtpEndpoint
 from lendline.telephony.media.events import DtmfReceived, MediaEvent, MediaTimeout
+from lendline.telephony.media.mixer import mix
 from lendline.telephony.media.operations import (
     FRAME,
     CollectResult,
@@ -67,6 +70,7 @@ class MediaSession(MediaOperations):
         self._playback = None
         self._hold = None
         self._partner = None
+        self._extras = ()
         self._tap = None
         self._rx = None
         self._last_rx_s: float | None = None
@@ -150,6 +154,8 @@ class MediaSession(MediaOperations):
             self._final = self.stream.stats()
         if self.endpoint is not None:
             self.endpoint.close()
+        self._rx = None  # legs that mix us in hear silence from now on
+        self._extras = ()
         self._closed.set()
         self._digit_arrived.set()
         return self._final
@@ -264,9 +270,10 @@ class MediaSession(MediaOperations):
             if chunk is not None and len(chunk):
                 return _pad(chunk)
             self._hold = None
-        if self._partner is not None:
-            return self._partner._rx
-        return None
+        heard = self._partner._rx if self._partner is not None else None
+        if self._extras:
+            return mix([heard, *(s._rx for s in self._extras)])
+        return heard
 
 
 def _pad(chunk: Int16Array) -> Int16Array:

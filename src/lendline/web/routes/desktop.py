@@ -21,7 +21,14 @@ from pydantic import BaseModel, Field
 from lendline.compliance.rbac import allowed
 from lendline.domain.agent import AgentState
 from lendline.domain.call import DISPOSITION_CODES, Call, CallState
-from lendline.errors import Conflict, Forbidden, NotFound, UpstreamError, ValidationError
+from lendline.errors import (
+    Conflict,
+    Forbidden,
+    LendlineError,
+    NotFound,
+    UpstreamError,
+    ValidationError,
+)
 from lendline.integration.webhooks import CallDispositionRecorded
 from lendline.web.auth import Principal, audit, require, websocket_principal
 from lendline.web.desktop_feed import WALLBOARD, DesktopFeed, agent_topic
@@ -311,15 +318,22 @@ class SuperviseIn(BaseModel):
 
 @api.post("/calls/{call_id}/supervise")
 def supervise(call_id: str, body: SuperviseIn, request: Request, p: Supervise) -> dict[str, Any]:
-    """Listen in, whisper to the agent, or barge in: the media engine does the mixing."""
-    call_center(request).get_call(call_id)
+    """Listen in, whisper to the agent, or barge in: lendline rings your registered softphone
+    (SIP user = your user name) and mixes it into the call; call again to change the mode.
+    Team leads: their team's calls only. Answers when your phone has answered."""
+    _scoped_call(request, p, call_id)
     media = _services(request).get("media_supervision")
     if media is None:
         raise UpstreamError(
             "listen-in needs the media engine (媒体服务未启用)", code="media_unavailable"
         )
-    result = media.supervise(call_id, supervisor=p.username, mode=body.mode)
-    audit(request, actor=p.username, action=f"supervise.{body.mode}", target=call_id, outcome="ok")
+    action = f"supervise.{body.mode}"
+    try:
+        result = media.supervise(call_id, supervisor=p.username, mode=body.mode)
+    except LendlineError as exc:  # refused ones are audited too, with their reason
+        audit(request, actor=p.username, action=action, target=call_id, outcome=exc.code)
+        raise
+    audit(request, actor=p.username, action=action, target=call_id, outcome="ok")
     return {"call_id": call_id, "mode": body.mode, "result": result}
 
 

@@ -1,5 +1,5 @@
-"""HTTP routes of the telephony feature: SIP status, registered phones, SIP passwords,
-and warm transfer (consult, complete, cancel) of live SIP calls.
+"""HTTP routes of the telephony feature: SIP status, registered phones, SIP passwords (agents'
+and supervisors' softphones), and warm transfer (consult, complete, cancel) of live SIP calls.
 
 Thin: parse, call the telephony services, shape the answer. The SIP server runs on the
 same event loop as these async handlers.
@@ -95,6 +95,22 @@ def set_sip_password(
         raise Forbidden("agents may only set their own SIP password", code="not_own_agent")
     user = s["sip_credentials"].set_password(agent_id, body.password)
     return {"agent_id": agent_id, "sip_user": user}
+
+
+@router.put("/staff/{username}/sip-password")
+def set_staff_sip_password(
+    username: str,
+    body: PasswordIn,
+    s: Services,
+    p: Annotated[Principal, Depends(require("telephony.staff_credentials"))],
+) -> dict[str, str]:
+    """Give a supervisor or team lead a softphone account (SIP user = user name), the phone
+    that listen-in / whisper / barge rings. Staff may set their own; administrators anyone's.
+    """
+    if p.role != Role.ADMIN and p.username != username:
+        raise Forbidden("only your own SIP password (只能设置本人的)", code="not_own_user")
+    user = s["sip_credentials"].set_staff_password(username, body.password)
+    return {"username": username, "sip_user": user}
 
 
 @router.post("/calls/{call_id}/consult")

@@ -30,6 +30,8 @@ function renderWallboard(snap, full) {
 const sinceText = (iso) => (iso ? duration((Date.now() - Date.parse(iso)) / 1000) : "");
 
 async function supervise(callId, mode) {
+  // the first request rings the supervisor's own softphone and answers once it is picked up
+  toast(t("ringing_your_phone"));
   try { await api("POST", `/api/v1/desktop/calls/${callId}/supervise`, { mode }); toast(`${t(mode)} ✓`); }
   catch (e) { toast(e.message, "error"); }
 }
