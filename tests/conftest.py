@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from lendline.settings import Settings
 from lendline.store.migrate import upgrade
@@ -27,6 +28,17 @@ TEST_MASTER_KEY = base64.b64encode(b"k" * 32).decode()
 _DATABASES = [
     d for d in os.environ.get("LENDLINE_TEST_DATABASES", "sqlite,postgresql").split(",") if d
 ]
+
+
+# Property tests assert behaviour, never speed: no per-example deadline (a loaded 2-core CI
+# machine failed them on timing alone). On CI (``CI`` set) every run draws the same
+# examples, so a red build is reproducible and not the luck of the draw; locally they
+# explore. ``LENDLINE_HYPOTHESIS_PROFILE`` picks one explicitly.
+hypothesis_settings.register_profile("explore", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile(
+    os.environ.get("LENDLINE_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore")
+)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
