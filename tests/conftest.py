@@ -12,6 +12,7 @@ import base64
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,22 @@ hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, data
 hypothesis_settings.load_profile(
     os.environ.get("LENDLINE_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore")
 )
+
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="lendline-tests-"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Nothing a test reads or writes may outlive the run: code that falls back on the
+    # default settings (the CLI, the NLU model cache under data_dir/nlu) used the checkout's
+    # ./var and ./lendline.toml, so a model cached by an earlier run (or another version of
+    # the code) was read back. Each run gets its own; a test may still set its own.
+    os.environ["LENDLINE_DATA_DIR"] = str(_SESSION_DIR / "var")
+    os.environ["LENDLINE_CONFIG"] = str(_SESSION_DIR / "lendline.toml")  # absent: defaults
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
