@@ -12,11 +12,13 @@ import base64
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from lendline.settings import Settings
 from lendline.store.migrate import upgrade
@@ -27,6 +29,33 @@ TEST_MASTER_KEY = base64.b64encode(b"k" * 32).decode()
 _DATABASES = [
     d for d in os.environ.get("LENDLINE_TEST_DATABASES", "sqlite,postgresql").split(",") if d
 ]
+
+
+# Property tests assert behaviour, never speed: no per-example deadline (a loaded 2-core CI
+# machine failed them on timing alone). On CI (``CI`` set) every run draws the same
+# examples, so a red build is reproducible and not the luck of the draw; locally they
+# explore. ``LENDLINE_HYPOTHESIS_PROFILE`` picks one explicitly.
+hypothesis_settings.register_profile("explore", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile(
+    os.environ.get("LENDLINE_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore")
+)
+
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="lendline-tests-"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Nothing a test reads or writes may outlive the run: code that falls back on the
+    # default settings (the CLI, the NLU model cache under data_dir/nlu) used the checkout's
+    # ./var and ./lendline.toml, so a model cached by an earlier run (or another version of
+    # the code) was read back. Each run gets its own; a test may still set its own.
+    os.environ["LENDLINE_DATA_DIR"] = str(_SESSION_DIR / "var")
+    os.environ["LENDLINE_CONFIG"] = str(_SESSION_DIR / "lendline.toml")  # absent: defaults
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -106,7 +106,10 @@ def test_agent_takes_a_call_and_the_wallboard_moves(live_app: LiveApp, browser: 
 
         # the socket drops; a call arrives meanwhile; the page resumes and misses nothing
         other = general_queue_customer(live_app.container, with_flags=False)
-        agent_page.evaluate("window.lendlineDesk.socket.simulateDrop(2000)")
+        # away long enough that the call below surely lands while the page is offline (2 s
+        # was not, on a loaded machine: the POST alone could take that long), and back well
+        # within the 15 s reservation timeout
+        agent_page.evaluate("window.lendlineDesk.socket.simulateDrop(5000)")
         expect(agent_page.get_by_test_id("connection")).to_have_text("重连中…")
         r2 = httpx.post(
             f"{live_app.url}/api/v1/calls",
@@ -115,7 +118,7 @@ def test_agent_takes_a_call_and_the_wallboard_moves(live_app: LiveApp, browser: 
         )
         assert r2.status_code == 201, r2.text
         expect(agent_page.get_by_test_id("connection")).to_have_text("重连中…")  # still away
-        expect(incoming).to_be_visible()
+        expect(incoming).to_be_visible(timeout=20_000)  # once the page is back
         expect(pop).to_have_attribute("data-call-id", r2.json()["call_id"])
         expect(agent_page.get_by_test_id("customer-name")).to_contain_text(other.name[0] + "*")
         expect(agent_page.get_by_test_id("risk-flags")).not_to_contain_text("多头借贷")

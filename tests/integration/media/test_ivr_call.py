@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,25 @@ def _id_ending_in_x() -> str:
     raise AssertionError("no such number")
 
 
+class _SayingTts(EspeakTts):
+    """espeak-ng that notes each prompt as the IVR asks for it."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.said: list[str] = []
+
+    def synthesize(self, text: str, lang: str = "zh") -> np.ndarray:
+        self.said.append(text)
+        return super().synthesize(text, lang)
+
+
+async def _until(cond: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "the IVR never got there"
+        await asyncio.sleep(0.02)
+
+
 @needs_espeak
 async def test_chinese_dtmf_menu_status_with_id_entry(pair, tmp_path: Path) -> None:
     ivr_leg, phone = pair
@@ -44,27 +64,34 @@ async def test_chinese_dtmf_menu_status_with_id_entry(pair, tmp_path: Path) -> N
 
     good = _id_ending_in_x()
     bad = good[:-1] + "0"
+    tts = _SayingTts(tmp_path / "tts")
+    paused_while_keying: list[bool] = []
 
+    # the caller acts on what the IVR does, not on a clock: with fixed sleeps a loaded
+    # machine let the IVR fall behind the keys, and the pause it measured shrank
     async def caller() -> None:
-        await asyncio.sleep(0.6)
+        await _until(lambda: ivr_leg.playing)
         phone.send_dtmf("3", duration_ms=60)  # barges into the welcome prompt
-        await asyncio.sleep(1.2)
+        await _until(lambda: ivr_leg.recording_paused)
+        paused_while_keying.append(ivr_leg.recording_paused)
         phone.send_dtmf(bad + "#", duration_ms=60)
-        await asyncio.sleep(3.2)
+        await _until(lambda: any("号码有误" in s for s in tts.said))
+        paused_while_keying.append(ivr_leg.recording_paused)
         phone.send_dtmf(good.replace("X", "*") + "#", duration_ms=60)
-        await asyncio.sleep(3.2)
+        await _until(lambda: "您的申请正在审核中。" in tts.said[:-1])  # status spoken in full
         phone.send_dtmf("0", duration_ms=60)
 
     task = asyncio.create_task(caller())
-    outcome = await asyncio.wait_for(
-        run_ivr(ivr_leg, EspeakTts(tmp_path / "tts"), lookup, lang="zh"), 30
-    )
+    outcome = await asyncio.wait_for(run_ivr(ivr_leg, tts, lookup, lang="zh"), 60)
     await task
     assert outcome.transfer is not None and outcome.transfer.reason == "caller_request"
     assert outcome.choices == ["3", "0"]
     assert looked_up == [good]
     info = ivr_leg.stop_recording()
-    assert info is not None and info.paused_s > 3  # ID entry was kept out of the recording
+    # both ID numbers were keyed while the recording was paused; it resumed only once the
+    # IVR had the valid one (38 keys of 60 ms at least, kept out of the recording)
+    assert paused_while_keying == [True, True]
+    assert info is not None and info.paused_s > 2
     loud = sum(1 for f in heard if np.sqrt(np.mean(f.astype(float) ** 2)) > 1000)
     assert loud > 50  # the caller heard spoken prompts (> 1 s of speech)
 

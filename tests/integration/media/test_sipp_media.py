@@ -30,6 +30,20 @@ def _free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def _until_listening(port: int, proc: asyncio.Task[tuple[int, str]]) -> None:
+    """Wait until a UDP socket is bound to ``port`` on 127.0.0.1 (read from the kernel's
+    table, so the check never holds the port itself), or the process that should bind it
+    has ended. A fixed sleep let a slow SIPp start after the caller's INVITE was sent."""
+    want = f"0100007F:{port:04X}"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while not proc.done() and loop.time() < deadline:
+        table = Path("/proc/net/udp").read_text().splitlines()[1:]
+        if any(line.split()[1] == want for line in table if line.strip()):
+            return
+        await asyncio.sleep(0.02)
+
+
 async def _run(*args: str) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         "sipp",
@@ -60,7 +74,7 @@ async def test_sipp_dtmf_and_speech_pcaps_reach_the_session(
     uas_port, uac_port = _free_udp_port(), _free_udp_port()
     common = ("-i", "127.0.0.1", "-m", "1", "-nostdin", "-timeout", "30s")
     uas = asyncio.create_task(_run("-sf", str(uas_xml), "-p", str(uas_port), *common))
-    await asyncio.sleep(0.5)
+    await _until_listening(uas_port, uas)
     rc, out = await _run(
         f"127.0.0.1:{uas_port}",
         "-sf",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 def test_campaign_lifecycle(client: TestClient) -> None:
     container = client.app.state.container  # type: ignore[attr-defined]
+    # the API stamps new targets with the wall clock, so the campaign's day must come after
+    # it: a fixed date (2026-12-01) would have stopped every dial once CI ran past it
+    day = datetime.now(UTC).date() + timedelta(days=2)
     sup = login(client, "sup")
     r = client.post("/api/v1/campaigns", json={"definition": SPEC}, headers=sup)
     assert r.status_code == 201, r.text
@@ -68,7 +71,7 @@ def test_campaign_lifecycle(client: TestClient) -> None:
     container.services["contact_policy"] = policy
     r = client.post(
         f"/api/v1/campaigns/{cid}/dials",
-        params={"at": "2026-12-01T03:00:00Z", "limit": 5},
+        params={"at": f"{day}T03:00:00Z", "limit": 5},
         headers=sup,
     )
     body = r.json()
@@ -79,7 +82,7 @@ def test_campaign_lifecycle(client: TestClient) -> None:
     target = body["dials"][0]["customer_id"]
     r = client.post(
         f"/api/v1/campaigns/{cid}/outcomes",
-        params={"at": "2026-12-01T03:01:00Z"},
+        params={"at": f"{day}T03:01:00Z"},
         json={"customer_id": target, "outcome": "unable_to_pay"},
         headers=sup,
     )
@@ -89,12 +92,12 @@ def test_campaign_lifecycle(client: TestClient) -> None:
     # the real contact policy: 23:30 in Shanghai is quiet hours for every target
     container.services["contact_policy"] = real_policy
     r = client.post(
-        f"/api/v1/campaigns/{cid}/dials", params={"at": "2026-12-01T15:30:00Z"}, headers=sup
+        f"/api/v1/campaigns/{cid}/dials", params={"at": f"{day}T15:30:00Z"}, headers=sup
     )
     night = r.json()
     assert night["dials"] == [] or all(d["customer_id"] != first for d in night["dials"])
     quiet = [x for x in night["refusals"] if "quiet_hours" in x["reasons"]]
-    morning = datetime(2026, 12, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+    morning = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)  # 08:00 CST
     assert quiet and all(datetime.fromisoformat(x["next_allowed_at"]) == morning for x in quiet)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,24 @@ def container(tmp_path: Path, sqlite_url: str) -> Iterator[Container]:
     seed_demo_data(c)
     yield c
     c.db.dispose()
+
+
+class _SayingTts(ToneTts):
+    """The beeping TTS, noting each prompt the bot asks for."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def synthesize(self, text: str, lang: str = "zh") -> np.ndarray:
+        self.said.append(text)
+        return super().synthesize(text, lang)
+
+
+async def _until(cond: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "the bot never got there"
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -47,17 +65,21 @@ async def test_product_enquiry_by_keys_then_polite_end_on_silence(
     heard: list[np.ndarray] = []
     phone.add_audio_tap(heard.append)
 
+    tts = _SayingTts()
+
+    # the caller keys when the bot has asked (its first prompt on the line, then the next
+    # question): fixed sleeps raced the bot's start-up, which discards earlier keys
     async def caller() -> None:
-        await asyncio.sleep(0.5)
+        await _until(lambda: bot.playing)
         phone.send_dtmf("2", duration_ms=60)  # 企业贷款, pressed while the prompt plays
-        await asyncio.sleep(1.5)
+        await _until(lambda: len(tts.said) >= 2)
         phone.send_dtmf("500000#", duration_ms=60)  # 50万
 
     task = asyncio.create_task(caller())
     out = await asyncio.wait_for(
         run_voicebot(
             bot,
-            ToneTts(),
+            tts,
             container.services["dialogue"],
             call_id=call.call_id,
             customer_id="C000002",
@@ -94,20 +116,22 @@ async def test_keyed_id_with_hash_then_last_four_verifies_the_caller(
         cust = CustomerRepository(s, container.field_cipher).get("C000003")
     call = container.services["call_center"].inbound_call(customer_id="C000003", channel="sip")
 
+    tts = _SayingTts()
+
     async def caller() -> None:
-        await asyncio.sleep(0.6)
+        await _until(lambda: bot.playing)
         # 18 keys then '#' (a '*' stands for X): the '#' must not answer the next question
         phone.send_dtmf(cust.id_number.replace("X", "*") + "#", duration_ms=50)
-        await asyncio.sleep(3.5)
+        await _until(lambda: len(tts.said) >= 2)
         phone.send_dtmf(cust.phone_e164[-4:] + "#", duration_ms=50)
-        await asyncio.sleep(2.0)
+        await _until(lambda: len(tts.said) >= 3)
         phone.send_dtmf("2", duration_ms=50)  # 没有了: nothing else
 
     task = asyncio.create_task(caller())
     out = await asyncio.wait_for(
         run_voicebot(
             bot,
-            ToneTts(),
+            tts,
             container.services["dialogue"],
             call_id=call.call_id,
             customer_id="C000003",

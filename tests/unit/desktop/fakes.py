@@ -169,11 +169,13 @@ class Behaviour:
         self.delay_s = delay_s
         self.fail = fail
         self.calls = 0
+        self.finished = 0  # calls that got to the end of their delay
 
     async def __call__(self) -> None:
         self.calls += 1
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        self.finished += 1
         if self.fail is not None:
             raise self.fail
 

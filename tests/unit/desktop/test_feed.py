@@ -1,4 +1,5 @@
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from lendline.bus import InProcessBus
@@ -11,12 +12,14 @@ from lendline.web.push import Message, PushHub
 from .fakes import Behaviour, FakeCallCenter, FakeCustomers, FakeLoans, FakeRisk
 
 
-def _setup(risk_delay_s: float = 0.0) -> tuple[FakeCallCenter, PushHub, DesktopFeed]:
+def _setup(
+    risk_delay_s: float = 0.0, risk: Behaviour | None = None
+) -> tuple[FakeCallCenter, PushHub, DesktopFeed]:
     bus = InProcessBus()
     cc = FakeCallCenter(bus, ["agent01", "agent02"])
     hub = PushHub()
     hub.bind(asyncio.get_running_loop())
-    conn = Connectors(FakeCustomers(), FakeLoans(), FakeRisk(Behaviour(delay_s=risk_delay_s)))
+    conn = Connectors(FakeCustomers(), FakeLoans(), FakeRisk(risk or Behaviour(risk_delay_s)))
     feed = DesktopFeed(
         hub, ScreenPopAssembler(conn, deadline_s=0.1), lambda: cc, wallboard_interval_s=0.01
     )
@@ -60,14 +63,19 @@ async def test_late_part_follows_and_a_finished_call_never_gets_it() -> None:
 
 
 async def test_stale_pop_is_dropped_when_the_agent_moved_on() -> None:
-    cc, hub, feed = _setup(risk_delay_s=0.3)
+    risk = Behaviour(delay_s=0.3)
+    cc, hub, feed = _setup(risk=risk)
     a1, _ = hub.subscribe(frozenset({agent_topic("agent01")}))
     cc.set_agent_state("agent01", AgentState.AVAILABLE)
     call = cc.inbound_call(caller="+8613812345678", customer_id="C000001")
     await _next(a1.queue, "screen_pop")
     cc.decline(call.call_id, "agent01")  # → available again, the same call is re-offered
     cc.set_agent_state("agent01", AgentState.ON_BREAK)
-    await asyncio.sleep(0.4)
+    # wait until every late risk answer has come back, then let the loop hand it on (a
+    # fixed sleep let a loaded machine check before the late part could have been pushed)
+    await _until(lambda: risk.calls > 0 and risk.finished == risk.calls)
+    for _ in range(20):
+        await asyncio.sleep(0)
     types = [m.type for m in _drain(a1.queue) if m is not None]
     assert "screen_pop.part" not in types
     assert "agent01" not in feed.current
@@ -110,6 +118,13 @@ async def test_wallboard_snapshots_and_alerts() -> None:
     assert alert.data["kind"] == "compliance" and "利率" in alert.data["detail"]
     point = feed.sample()
     assert point is not None and point["available"] == 1 and len(feed.history) == 1
+
+
+async def _until(cond: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
 
 
 def _drain(q: asyncio.Queue[Any]) -> list[Any]:
