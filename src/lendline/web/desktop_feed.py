@@ -4,9 +4,9 @@ On ``AgentReserved`` the agent's topic gets ``call.offered`` at once (the ringin
 and then ``screen_pop`` as soon as the connectors answer or their deadline passes; late
 parts follow as ``screen_pop.part``. Call and agent changes go to the agent's topic and
 to the wallboard (``wallboard_feed``). ``CallSupervisionChanged`` marks the agent's row on
-the wallboard and, for a whisper or a barge, shows the agent a notice. The bus may publish from any thread: events are
-queued and handed to the hub's event loop in one wake-up, so the publisher (routing)
-never waits for a pop.
+the wallboard and, for a whisper or a barge, shows the agent a notice. The bus may
+publish from any thread: events are queued and handed to the hub's event loop in one
+wake-up, so the publisher (routing) never waits for a pop.
 """
 
 from __future__ import annotations
