@@ -147,9 +147,11 @@ class CallSupervision:
                 code="supervisor_phone_not_registered",
             )
         sl.sip, sl.media = rung
-        if sl.machine.ended:  # the call ended before the INVITE went out
-            self._run(leg, sl, (Action.HANG_UP, Action.RELEASE))
-            raise Conflict("通话已结束 / the call has ended", code="call_ended")
+        if sl.machine.ended:  # stopped, or the call ended, before the INVITE went out
+            self._run(leg, sl, (Action.HANG_UP, Action.RELEASE), reason="supervisor stopped")
+            if leg.ended.is_set():
+                raise Conflict("通话已结束 / the call has ended", code="call_ended")
+            return sl.as_dict()  # stopped meanwhile: nothing to wait for
         self.c.by_supervisor_leg[sl.sip.id] = leg
         self._publish(leg, sl)  # ringing
         self.c._spawn(self._wait_answer(leg, sl))

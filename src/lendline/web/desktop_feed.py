@@ -242,6 +242,13 @@ class DesktopFeed(WallboardFeed):
                     del self.current[agent_id]
                 else:
                     cur["ended"] = True
+        if isinstance(ev, CallEnded) and ev.call_id in self.supervised:
+            # normally an ``ended`` supervision change comes first; this covers a node that
+            # died with the supervisor's leg: no marker or notice outlives the call
+            gone = self.supervised.pop(ev.call_id)
+            if gone.get("agent_id"):
+                self._touch(gone["agent_id"], supervision=None)
+                self._notify_agent(gone["agent_id"], ev.call_id, None)
         if isinstance(ev, CallAnswered):
             cur = self.current.get(ev.agent_id)
             if cur is not None and cur["call_id"] == ev.call_id:

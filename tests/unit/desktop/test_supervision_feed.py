@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from lendline.domain.events import CallSupervisionChanged
+from lendline.domain.events import CallEnded, CallSupervisionChanged
 from lendline.web.desktop_feed import WALLBOARD, agent_topic
 from lendline.web.push import Message
 
@@ -110,3 +110,19 @@ async def test_a_transferred_call_moves_the_marker_and_the_notice() -> None:
     assert board is not None
     marks = {a["agent_id"]: a["supervision"] for a in board["agents"]}
     assert marks["agent01"] is None and marks["agent02"]["mode"] == "whisper"
+
+
+async def test_no_marker_or_notice_outlives_the_call() -> None:
+    """Even when the supervisor's leg vanished without its ``ended`` (its node died)."""
+    cc, hub, feed = _setup()
+    agent, _ = hub.subscribe(frozenset({agent_topic("agent01")}))
+    wall, _ = hub.subscribe(frozenset({WALLBOARD}))
+    cc.bus.publish(_changed("active", "barge"))
+    assert (await _next(agent.queue, "supervision.notice")).data["notice"]["mode"] == "barge"
+    cc.bus.publish(CallEnded(call_id="C1", reason="caller_hung_up", agent_id="agent01"))
+    assert (await _next(agent.queue, "supervision.notice")).data["notice"] is None
+    while (await _wallboard_row(wall.queue, "agent01")).get("supervision") is not None:
+        pass
+    board = feed.wallboard()
+    assert board is not None
+    assert all(a["supervision"] is None for a in board["agents"]) and not feed.supervised
