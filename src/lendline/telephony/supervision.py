@@ -104,7 +104,8 @@ class CallSupervision:
         try:
             return fut.result(self.request_timeout_s)
         except concurrent.futures.TimeoutError:
-            fut.cancel()
+            # not cancelled: a request half-way (INVITE sent) must still reach its end, and
+            # its outcome is pushed like any other
             raise UpstreamError(
                 "SIP 服务无响应 / the SIP service did not answer in time", code="sip_unavailable"
             ) from None
@@ -212,7 +213,7 @@ class CallSupervision:
     def supervisor_hung_up(self, leg: CallLeg, call: InviteSession) -> None:
         sl: SupervisorLeg | None = leg.supervision
         if sl is None or sl.sip is not call or sl.machine.state is not LegState.ACTIVE:
-            return  # still ringing: ``request`` sees the failed answer
+            return  # still ringing: ``_wait_answer`` sees the failed answer
         self._run(leg, sl, sl.machine.handle(LegEvent.SUPERVISOR_HUNG_UP))
         self._publish(leg, sl, "supervisor_hung_up")
         self.c._spawn(self._note(leg, sl, "left", reason="supervisor_hung_up"))

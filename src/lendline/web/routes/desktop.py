@@ -319,7 +319,10 @@ class SuperviseIn(BaseModel):
     mode: Literal["listen", "whisper", "barge"]
 
 
-@api.post("/calls/{call_id}/supervise")
+@api.post(
+    "/calls/{call_id}/supervise",
+    responses={202: {"description": "your softphone is ringing; the outcome is pushed"}},
+)
 def supervise(
     call_id: str, body: SuperviseIn, request: Request, response: Response, p: Supervise
 ) -> dict[str, Any]:
