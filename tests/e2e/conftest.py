@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 
 from lendline.app import Container, build_container
 from lendline.demo.seed import seed_demo_data
+from lendline.settings import Settings
 from lendline.web.app import create_app
 from tests.conftest import ROOT, make_settings
 
@@ -43,9 +45,16 @@ class LiveApp:
 
 @pytest.fixture
 def live_app(tmp_path: Path, sqlite_url: str) -> Iterator[LiveApp]:
+    with serve(make_settings(tmp_path, sqlite_url, connector_timeout_s=2.0)) as app:
+        yield app
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[LiveApp]:
+    """The seeded demo app under uvicorn on an ephemeral port (lifespan starts the container)."""
     import uvicorn
 
-    container = build_container(make_settings(tmp_path, sqlite_url, connector_timeout_s=2.0))
+    container = build_container(settings)
     seed_demo_data(container)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -60,10 +69,12 @@ def live_app(tmp_path: Path, sqlite_url: str) -> Iterator[LiveApp]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield LiveApp(container, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    try:
+        yield LiveApp(container, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
 
 
 @pytest.fixture

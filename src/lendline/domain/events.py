@@ -135,6 +135,23 @@ class ComplianceAlert(DomainEvent):
     subject_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class CallSupervisionChanged(DomainEvent):
+    """A supervisor's leg on a call changed: ringing, active (in ``mode``) or ended.
+
+    ``reason`` says why it ended: ``stopped`` (from the browser), ``supervisor_hung_up``,
+    ``not_answered``, ``call_ended``.
+    """
+
+    name: ClassVar[str] = "call.supervision_changed"
+    call_id: str = ""
+    agent_id: str | None = None
+    supervisor: str = ""
+    mode: str = ""  # listen | whisper | barge
+    state: str = ""  # ringing | active | ended
+    reason: str = ""
+
+
 def _all_event_types() -> dict[str, type[DomainEvent]]:
     found: dict[str, type[DomainEvent]] = {}
     todo: list[type[DomainEvent]] = [DomainEvent]

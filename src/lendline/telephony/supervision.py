@@ -1,11 +1,14 @@
 """Listen-in, whisper and barge on live SIP calls (``services["media_supervision"]``).
 
 ``supervise(call_id, supervisor=, mode=)`` rings the supervisor's registered softphone
-(``AgentLegs.ring_phone``, as a warm transfer rings a colleague) and, once it answers,
-mixes the supervisor into the call's media (who hears whom: ``telephony.media.mixer``).
-Asking again with another mode changes the mix on the same leg — no new INVITE. The
-supervisor hanging up removes the leg and leaves the call as it was; the call ending hangs
-the supervisor up. The leg's life is the table in ``telephony.supervision_state``.
+(``AgentLegs.ring_phone``, as a warm transfer rings a colleague) and returns at once
+(``ringing``); once the phone answers the supervisor is mixed into the call's media (who
+hears whom: ``telephony.media.mixer``). Asking again with another mode changes the mix on
+the same leg — no new INVITE. ``stop`` (the browser's "结束监听") or the supervisor hanging
+up removes the leg and leaves the call as it was; the call ending hangs the supervisor up.
+The leg's life is the table in ``telephony.supervision_state``; every change is announced
+as ``CallSupervisionChanged`` on the bus (the wallboard marker, the agent's notice, the
+outcome of a ringing phone — ``web.desktop_feed`` pushes them).
 
 The call record keeps who supervised, in which mode and when (``context["supervision"]``,
 through ``CallCenter.attach_media``). The recording stays the caller's leg, left = the
@@ -17,13 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from lendline.errors import Conflict, LendlineError, ValidationError
+from lendline.domain.events import CallSupervisionChanged
+from lendline.errors import Conflict, LendlineError, UpstreamError, ValidationError
 from lendline.telephony.media import MediaSession
 from lendline.telephony.media.mixer import Mode, Party, extra_sources
 from lendline.telephony.sip.session import InviteSession, SessionState
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 SUPERVISOR_ANSWER_TIMEOUT_S = 20.0
+REQUEST_TIMEOUT_S = 10.0  # an HTTP thread waits this long for the SIP loop, at most
 
 
 @dataclass(eq=False)
@@ -61,14 +67,17 @@ class CallSupervision:
     def __init__(self, controller: CallController) -> None:
         self.c = controller
         self.answer_timeout_s = SUPERVISOR_ANSWER_TIMEOUT_S
+        self.request_timeout_s = REQUEST_TIMEOUT_S
 
     # ---- from HTTP handler threads -------------------------------------------------
     def supervise(self, call_id: str, *, supervisor: str, mode: str) -> dict[str, Any]:
-        """Start or change supervision (blocks the calling thread until the phone answers).
+        """Start or change supervision; returns at once (no wait for the phone to answer).
 
-        Raises ``Conflict`` with a stable code: ``call_not_on_sip``, ``call_not_connected``,
-        ``call_already_supervised``, ``supervisor_phone_not_registered``,
-        ``supervisor_not_answered``, ``call_ended``.
+        The answer's ``state`` is ``ringing`` while the supervisor's phone rings (the
+        outcome follows on the bus as ``CallSupervisionChanged``: ``active``, or ``ended``
+        with reason ``not_answered``) or ``active`` for a mode change. Raises ``Conflict``
+        with a stable code: ``call_not_on_sip``, ``call_not_connected``,
+        ``call_already_supervised``, ``supervisor_phone_not_registered``, ``call_ended``.
         """
         try:
             m = Mode(mode)
@@ -78,17 +87,27 @@ class CallSupervision:
                 field="mode",
                 code="invalid_mode",
             ) from None
+        return self._on_loop(call_id, self.request(call_id, supervisor, m))
+
+    def stop(self, call_id: str, *, supervisor: str) -> dict[str, Any]:
+        """Hang up ``supervisor``'s leg (BYE, or CANCEL while it rings); the caller and the
+        agent stay bridged. Raises ``Conflict``: ``call_not_supervised``,
+        ``call_supervised_by_other``."""
+        return self._on_loop(call_id, self.end(call_id, supervisor))
+
+    def _on_loop(self, call_id: str, coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
         loop = self.c._loop
         if loop is None or loop.is_closed():
+            coro.close()
             raise _not_on_sip(call_id)
-        fut = asyncio.run_coroutine_threadsafe(self.request(call_id, supervisor, m), loop)
+        fut = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
-            return fut.result(self.answer_timeout_s + 10)
+            return fut.result(self.request_timeout_s)
         except concurrent.futures.TimeoutError:
-            fut.cancel()
-            raise Conflict(
-                "监听电话无人接听 / the supervisor's phone did not answer",
-                code="supervisor_not_answered",
+            # not cancelled: a request half-way (INVITE sent) must still reach its end, and
+            # its outcome is pushed like any other
+            raise UpstreamError(
+                "SIP 服务无响应 / the SIP service did not answer in time", code="sip_unavailable"
             ) from None
 
     # ---- on the SIP event loop -----------------------------------------------------
@@ -104,13 +123,11 @@ class CallSupervision:
         current: SupervisorLeg | None = leg.supervision
         if current is not None:
             if current.supervisor != supervisor:
-                raise Conflict(
-                    f"{current.supervisor} 正在监听此通话 / {current.supervisor} is already "
-                    "supervising this call",
-                    code="call_already_supervised",
-                )
+                raise _supervised_by(current)
             self._run(leg, current, current.machine.handle(LegEvent.REQUEST, mode))
-            await self._note(leg, current, "mode")
+            if current.machine.state is LegState.ACTIVE:  # while ringing: applied on answer
+                await self._note(leg, current, "mode")
+                self._publish(leg, current)
             return current.as_dict()
         get_user = self.c.staff_sip_user
         user = await asyncio.to_thread(get_user, supervisor) if get_user is not None else None
@@ -131,22 +148,59 @@ class CallSupervision:
                 code="supervisor_phone_not_registered",
             )
         sl.sip, sl.media = rung
-        if sl.machine.ended:  # the call ended before the INVITE went out
-            self._run(leg, sl, (Action.HANG_UP, Action.RELEASE))
-            raise Conflict("通话已结束 / the call has ended", code="call_ended")
+        if sl.machine.ended:  # stopped, or the call ended, before the INVITE went out
+            self._run(leg, sl, (Action.HANG_UP, Action.RELEASE), reason="supervisor stopped")
+            if leg.ended.is_set():
+                raise Conflict("通话已结束 / the call has ended", code="call_ended")
+            return sl.as_dict()  # stopped meanwhile: nothing to wait for
         self.c.by_supervisor_leg[sl.sip.id] = leg
+        self._publish(leg, sl)  # ringing
+        self.c._spawn(self._wait_answer(leg, sl))
+        return sl.as_dict()
+
+    async def _wait_answer(self, leg: CallLeg, sl: SupervisorLeg) -> None:
+        """The ringing phone's outcome, announced on the bus (the HTTP request is gone)."""
+        assert sl.sip is not None
         answered = await self.c.wait_answer(sl.sip, self.answer_timeout_s)
-        if sl.machine.ended:  # the call ended while the phone rang
-            raise Conflict("通话已结束 / the call has ended", code="call_ended")
+        if sl.machine.ended:  # stopped, or the call ended, while the phone rang
+            return
         if not answered:
-            self._run(leg, sl, sl.machine.handle(LegEvent.FAILED))
-            raise Conflict(
-                "监听电话无人接听 / the supervisor's phone did not answer",
-                code="supervisor_not_answered",
-            )
+            self._run(leg, sl, sl.machine.handle(LegEvent.FAILED), reason="not answered")
+            self._publish(leg, sl, "not_answered")
+            await self._note(leg, sl, "not_answered")
+            log.info("supervisor_not_answered", call_id=leg.call_id, supervisor=sl.supervisor)
+            return
         self._run(leg, sl, sl.machine.handle(LegEvent.ANSWERED))
+        self._publish(leg, sl)
         await self._note(leg, sl, "joined")
-        log.info("supervision_started", call_id=call_id, supervisor=supervisor, mode=mode.value)
+        log.info(
+            "supervision_started",
+            call_id=leg.call_id,
+            supervisor=sl.supervisor,
+            mode=sl.machine.mode.value,
+        )
+
+    async def end(self, call_id: str, supervisor: str) -> dict[str, Any]:
+        """The supervisor stops from the browser (see ``stop``)."""
+        leg = self.c.by_call.get(call_id)
+        sl: SupervisorLeg | None = leg.supervision if leg is not None else None
+        if leg is None or sl is None or sl.machine.ended:
+            raise Conflict(
+                "此通话当前无人监听 / nobody is supervising this call",
+                code="call_not_supervised",
+            )
+        if sl.supervisor != supervisor:
+            raise Conflict(
+                f"{sl.supervisor} 正在监听此通话，只有本人可以结束 / {sl.supervisor} is "
+                "supervising this call: only they can stop it",
+                code="call_supervised_by_other",
+            )
+        was_active = sl.machine.state is LegState.ACTIVE
+        self._run(leg, sl, sl.machine.handle(LegEvent.STOP), reason="supervisor stopped")
+        self._publish(leg, sl, "stopped")
+        if was_active:
+            await self._note(leg, sl, "left", reason="stopped")
+        log.info("supervision_stopped", call_id=call_id, supervisor=supervisor)
         return sl.as_dict()
 
     def agent_changed(self, leg: CallLeg) -> None:
@@ -154,13 +208,15 @@ class CallSupervision:
         sl: SupervisorLeg | None = leg.supervision
         if sl is not None and sl.machine.state is LegState.ACTIVE:
             self._apply_mix(leg, sl)
+            self._publish(leg, sl)  # the marker follows the call to the new agent
 
     def supervisor_hung_up(self, leg: CallLeg, call: InviteSession) -> None:
         sl: SupervisorLeg | None = leg.supervision
         if sl is None or sl.sip is not call or sl.machine.state is not LegState.ACTIVE:
-            return  # still ringing: ``request`` sees the failed answer
+            return  # still ringing: ``_wait_answer`` sees the failed answer
         self._run(leg, sl, sl.machine.handle(LegEvent.SUPERVISOR_HUNG_UP))
-        self.c._spawn(self._note(leg, sl, "left"))
+        self._publish(leg, sl, "supervisor_hung_up")
+        self.c._spawn(self._note(leg, sl, "left", reason="supervisor_hung_up"))
 
     async def call_ended(self, leg: CallLeg) -> None:
         sl: SupervisorLeg | None = leg.supervision
@@ -168,11 +224,19 @@ class CallSupervision:
             return
         was_active = sl.machine.state is LegState.ACTIVE
         self._run(leg, sl, sl.machine.handle(LegEvent.CALL_ENDED))
+        self._publish(leg, sl, "call_ended")
         if was_active:
-            await self._note(leg, sl, "left")
+            await self._note(leg, sl, "left", reason="call_ended")
 
     # ---- carrying out the table's actions ------------------------------------------
-    def _run(self, leg: CallLeg, sl: SupervisorLeg, actions: tuple[Action, ...]) -> None:
+    def _run(
+        self,
+        leg: CallLeg,
+        sl: SupervisorLeg,
+        actions: tuple[Action, ...],
+        *,
+        reason: str = "call ended",
+    ) -> None:
         for action in actions:
             if action is Action.CONNECT and sl.media is not None and sl.sip is not None:
                 self.c._connect(sl.media, sl.sip)
@@ -184,7 +248,7 @@ class CallSupervision:
                         media.mix_in(())
             elif action is Action.HANG_UP:
                 if sl.sip is not None and sl.sip.state is not SessionState.TERMINATED:
-                    self.c.hangup(sl.sip, "call ended")
+                    self.c.hangup(sl.sip, reason)
             elif action is Action.RELEASE:
                 self._release(leg, sl)
 
@@ -210,8 +274,26 @@ class CallSupervision:
         if sl.media is not None:
             self.c._spawn(sl.media.close())
 
-    async def _note(self, leg: CallLeg, sl: SupervisorLeg, event: str) -> None:
-        """Write the supervision step on the call record (who, mode, when)."""
+    def _publish(self, leg: CallLeg, sl: SupervisorLeg, reason: str = "") -> None:
+        """Announce the leg's state (the wallboard marker, the agent's notice, the outcome
+        of a ringing phone) as a domain event."""
+        bus = self.c.bus
+        if bus is None or not leg.call_id:
+            return
+        bus.publish(
+            CallSupervisionChanged(
+                at_s=self.c.clock.monotonic(),
+                call_id=leg.call_id,
+                agent_id=leg.agent_id,
+                supervisor=sl.supervisor,
+                mode=sl.machine.mode.value,
+                state=sl.machine.state.value,
+                reason=reason,
+            )
+        )
+
+    async def _note(self, leg: CallLeg, sl: SupervisorLeg, event: str, *, reason: str = "") -> None:
+        """Write the supervision step on the call record (who, mode, when, why it ended)."""
         center = self.c.center
         if center is None or not leg.call_id:
             return
@@ -221,10 +303,19 @@ class CallSupervision:
             "event": event,
             "at": self.c.clock.now().isoformat(),
         }
+        if reason:
+            entry["reason"] = reason
         try:
             await asyncio.to_thread(center.attach_media, leg.call_id, supervision=entry)
         except LendlineError as exc:
             log.info("supervision_note_refused", call_id=leg.call_id, detail=exc.detail)
+
+
+def _supervised_by(sl: SupervisorLeg) -> Conflict:
+    return Conflict(
+        f"{sl.supervisor} 正在监听此通话 / {sl.supervisor} is already supervising this call",
+        code="call_already_supervised",
+    )
 
 
 def _not_on_sip(call_id: str) -> Conflict:

@@ -8,9 +8,11 @@
     ringing    answered            active     connect, apply_mix
     ringing    failed              ended      hang_up, release   (CANCEL if still ringing)
     ringing    call_ended          ended      hang_up, release
+    ringing    stop                ended      hang_up, release   (CANCEL)
     active     request(mode)       active     apply_mix    (no new INVITE)
     active     supervisor_hung_up  ended      remove_mix, release
     active     call_ended          ended      hang_up, remove_mix, release
+    active     stop                ended      hang_up, remove_mix, release   (BYE)
 
 Any other (state, event) is a ``LocalProtocolError``: the driver asked for something the
 leg cannot do. ``request`` also records the mode; the driver reads ``mode`` when it
@@ -39,6 +41,7 @@ class LegEvent(StrEnum):
     FAILED = "failed"
     SUPERVISOR_HUNG_UP = "supervisor_hung_up"
     CALL_ENDED = "call_ended"
+    STOP = "stop"  # the supervisor stops from the browser (DELETE …/supervise)
 
 
 class Action(StrEnum):
@@ -57,9 +60,11 @@ TABLE: dict[tuple[LegState, LegEvent], tuple[LegState, tuple[Action, ...]]] = {
     (RINGING, LegEvent.ANSWERED): (ACTIVE, (Action.CONNECT, Action.APPLY_MIX)),
     (RINGING, LegEvent.FAILED): (ENDED, (Action.HANG_UP, Action.RELEASE)),
     (RINGING, LegEvent.CALL_ENDED): (ENDED, (Action.HANG_UP, Action.RELEASE)),
+    (RINGING, LegEvent.STOP): (ENDED, (Action.HANG_UP, Action.RELEASE)),
     (ACTIVE, LegEvent.REQUEST): (ACTIVE, (Action.APPLY_MIX,)),
     (ACTIVE, LegEvent.SUPERVISOR_HUNG_UP): (ENDED, (Action.REMOVE_MIX, Action.RELEASE)),
     (ACTIVE, LegEvent.CALL_ENDED): (ENDED, (Action.HANG_UP, Action.REMOVE_MIX, Action.RELEASE)),
+    (ACTIVE, LegEvent.STOP): (ENDED, (Action.HANG_UP, Action.REMOVE_MIX, Action.RELEASE)),
 }
 
 

@@ -3,9 +3,10 @@
 On ``AgentReserved`` the agent's topic gets ``call.offered`` at once (the ringing alert)
 and then ``screen_pop`` as soon as the connectors answer or their deadline passes; late
 parts follow as ``screen_pop.part``. Call and agent changes go to the agent's topic and
-to the wallboard (``wallboard_feed``). The bus may publish from any thread: events are
-queued and handed to the hub's event loop in one wake-up, so the publisher (routing)
-never waits for a pop.
+to the wallboard (``wallboard_feed``). ``CallSupervisionChanged`` marks the agent's row on
+the wallboard and, for a whisper or a barge, shows the agent a notice. The bus may
+publish from any thread: events are queued and handed to the hub's event loop in one
+wake-up, so the publisher (routing) never waits for a pop.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from lendline.domain.events import (
     CallEnded,
     CallOverflowed,
     CallQueued,
+    CallSupervisionChanged,
     ComplianceAlert,
     DomainEvent,
     ReservationTimedOut,
@@ -53,7 +55,9 @@ _WATCHED = (
     CallOverflowed,
     ReservationTimedOut,
     ComplianceAlert,
+    CallSupervisionChanged,
 )
+AUDIBLE_MODES = ("whisper", "barge")  # the agent hears the supervisor: the agent is told
 
 
 def agent_topic(agent_id: str) -> str:
@@ -83,6 +87,7 @@ class DesktopFeed(WallboardFeed):
         self.clock = clock  # the clock AgentReserved.at_s was read from
         self.current: dict[str, dict[str, Any]] = {}  # agent_id -> offer/pop of its call
         self.bot_context: dict[str, dict[str, Any]] = {}  # call_id -> hand-off context
+        self.notices: dict[str, dict[str, Any]] = {}  # agent_id -> supervisor whispering/barging
         self._inbox: list[DomainEvent] = []
         self._inbox_lock = threading.Lock()
         self._wake_pending = False
@@ -123,6 +128,8 @@ class DesktopFeed(WallboardFeed):
                 self._offer(ev)
             elif isinstance(ev, ComplianceAlert):
                 self._spawn(self._alert("compliance", ev.kind, ev.detail))
+            elif isinstance(ev, CallSupervisionChanged):
+                self._supervision(ev)
             else:
                 self._on_change(ev)
 
@@ -183,6 +190,49 @@ class DesktopFeed(WallboardFeed):
         cur["pop"] = pop
         self.hub.publish(topic, "screen_pop", pop)
 
+    def _supervision(self, ev: CallSupervisionChanged) -> None:
+        """The wallboard marker (who supervises which call, in which mode), the outcome for
+        the supervisor's page, and the agent's notice — whisper and barge only: the agent
+        hears the supervisor then; a silent listen-in is not shown to the agent."""
+        prev = self.supervised.get(ev.call_id)
+        marker: dict[str, Any] | None = None
+        if ev.state != "ended":
+            marker = {
+                "call_id": ev.call_id,
+                "supervisor": ev.supervisor,
+                "mode": ev.mode,
+                "state": ev.state,
+            }
+            self.supervised[ev.call_id] = {**marker, "agent_id": ev.agent_id}
+        else:
+            self.supervised.pop(ev.call_id, None)
+        old_agent = prev.get("agent_id") if prev is not None else None
+        if old_agent and old_agent != ev.agent_id:  # the call moved to another agent
+            self._touch(old_agent, supervision=None)
+            self._notify_agent(old_agent, ev.call_id, None)
+        if ev.agent_id:
+            self._touch(ev.agent_id, supervision=marker)
+            audible = ev.state == "active" and ev.mode in AUDIBLE_MODES
+            notice = {"call_id": ev.call_id, "supervisor": ev.supervisor, "mode": ev.mode}
+            self._notify_agent(ev.agent_id, ev.call_id, notice if audible else None)
+        out = ev.to_dict()
+        out.pop("at_s", None)
+        self.hub.publish(WALLBOARD, "supervision", out)
+        self._schedule_wallboard()
+
+    def _notify_agent(self, agent_id: str, call_id: str, notice: dict[str, Any] | None) -> None:
+        """Push ``supervision.notice`` to the agent when what it should see changes."""
+        shown = self.notices.get(agent_id)
+        if shown == notice or (notice is None and (shown is None or shown["call_id"] != call_id)):
+            return
+        if notice is None:
+            del self.notices[agent_id]
+        else:
+            self.notices[agent_id] = notice
+        self.hub.publish(
+            agent_topic(agent_id), "supervision.notice", {"call_id": call_id, "notice": notice}
+        )
+
     def _on_change(self, ev: DomainEvent) -> None:
         agent_id = getattr(ev, "agent_id", None)
         if isinstance(ev, (CallEnded, ReservationTimedOut)) and agent_id:
@@ -192,6 +242,13 @@ class DesktopFeed(WallboardFeed):
                     del self.current[agent_id]
                 else:
                     cur["ended"] = True
+        if isinstance(ev, CallEnded) and ev.call_id in self.supervised:
+            # normally an ``ended`` supervision change comes first; this covers a node that
+            # died with the supervisor's leg: no marker or notice outlives the call
+            gone = self.supervised.pop(ev.call_id)
+            if gone.get("agent_id"):
+                self._touch(gone["agent_id"], supervision=None)
+                self._notify_agent(gone["agent_id"], ev.call_id, None)
         if isinstance(ev, CallAnswered):
             cur = self.current.get(ev.agent_id)
             if cur is not None and cur["call_id"] == ev.call_id:

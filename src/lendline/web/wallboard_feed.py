@@ -1,5 +1,6 @@
 """The supervisor's live board: queue figures, agents that changed, last-hour samples,
-service-level and compliance alerts, all on the push hub's ``wallboard`` topic.
+service-level and compliance alerts, the calls a supervisor is on (``supervision`` on the
+agent rows: who, mode), all on the push hub's ``wallboard`` topic.
 
 Pushes are coalesced: at most one ``wallboard.delta`` per ``wallboard_interval_s``
 carrying every queue and only the agents that changed (1,000 agents in every frame would
@@ -41,6 +42,7 @@ class WallboardFeed:
         self.history: deque[dict[str, Any]] = deque(maxlen=history_points)
         self._sl_alerted: set[str] = set()
         self._agent_rows: dict[str, dict[str, Any]] = {}
+        self.supervised: dict[str, dict[str, Any]] = {}  # call_id -> who supervises, mode
         self._dirty: set[str] = set()
         self._wallboard_due = False
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -89,6 +91,11 @@ class WallboardFeed:
             return None
         queues = [asdict(q) for q in cc.queues()]
         now = datetime.now(UTC)
+        by_agent = {
+            m["agent_id"]: {k: v for k, v in m.items() if k != "agent_id"}
+            for m in list(self.supervised.values())
+            if m.get("agent_id")
+        }
         agents = [
             {
                 "agent_id": a.agent_id,
@@ -98,6 +105,7 @@ class WallboardFeed:
                 "in_state_s": round(max(0.0, (now - a.state_since).total_seconds()), 1),
                 "team": a.team,
                 "call_id": a.call_id,
+                "supervision": by_agent.get(a.agent_id),
             }
             for a in cc.agents()
         ]

@@ -1,8 +1,10 @@
 """Listen-in, whisper and barge with three real softphones (baresip): a caller (500 Hz) is
 bridged to agent01 (1100 Hz); supervisor01's phone (1700 Hz), registered with its staff SIP
 account, is brought in through the HTTP API and moved listen → whisper → barge on the same
-leg, then hangs up. What each phone *heard* (baresip's ``sndfile`` dump of its decoded
-audio) is cut into the phases and each tone is looked for with an FFT."""
+leg, then stopped from the browser (DELETE: lendline sends BYE). What each phone *heard*
+(baresip's ``sndfile`` dump of its decoded audio) is cut into the phases and each tone is
+looked for with an FFT. Along the way the wallboard marker and the agent's notice are read
+over HTTP and from the push hub's topics (what the WebSocket sends)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pytest
 from lendline.domain.agent import AgentState
 from lendline.errors import Conflict
 from lendline.web.app import create_app
+from lendline.web.desktop_feed import WALLBOARD, agent_topic
 from tests.helpers import PASSWORD, create_user
 
 from .baresip_agent import HAVE_BARESIP, BaresipAgent, tone_wav
@@ -72,6 +75,7 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
     c = _sip_container(tmp_path, sqlite_url, recordings_dir=tmp_path / "rec", tts_engine="")
     create_user(c, "supervisor01", "supervisor")
     create_user(c, "supervisor02", "supervisor")  # has no softphone
+    create_user(c, "agent01", "agent", agent_id="agent01")
     await c.start()
     server, center = c.services["sip_server"], c.services["call_center"]
     controller = c.services["call_controller"]
@@ -79,7 +83,7 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
     app = create_app(c, manage_lifecycle=False)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     tokens = {}
-    for user in ("supervisor01", "supervisor02"):
+    for user in ("supervisor01", "supervisor02", "agent01"):
         r = await http.post("/api/v1/session/login", json={"username": user, "password": PASSWORD})
         tokens[user] = {"Authorization": f"Bearer {r.json()['token']}"}
     r = await http.put(
@@ -114,6 +118,28 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
             timeout=40,
         )
 
+    async def stop(call_id: str, user: str = "supervisor01") -> httpx.Response:
+        return await http.delete(
+            f"/api/v1/desktop/calls/{call_id}/supervise", headers=tokens[user], timeout=40
+        )
+
+    async def marker() -> Any:
+        r = await http.get("/api/v1/desktop/wallboard", headers=tokens["supervisor01"])
+        (row,) = [a for a in r.json()["agents"] if a["agent_id"] == "agent01"]
+        return row["supervision"]
+
+    async def notice() -> Any:
+        r = await http.get("/api/v1/desktop/me", headers=tokens["agent01"])
+        return r.json()["supervision_notice"]
+
+    hub = c.services["push_hub"]
+
+    def pushed(topic: str, type_: str) -> list[dict[str, Any]]:
+        return [m.data for m in hub.recent(topic, 500) if m.type == type_]
+
+    def active() -> bool:
+        return leg.supervision is not None and leg.supervision.machine.state.value == "active"
+
     try:
         assert await _wait_registered(c, "agent01", "supervisor01"), "phones did not register"
         center.set_agent_state("agent01", AgentState.AVAILABLE)
@@ -123,16 +149,31 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
 
         r = await supervise("no-such-call", "listen")
         assert r.status_code == 404 and r.json()["error"] == "call_not_found"
+        r = await stop("no-such-call")
+        assert r.status_code == 404 and r.json()["error"] == "call_not_found"
+        r = await stop(leg.call_id)  # nothing to stop yet
+        assert r.status_code == 409 and r.json()["error"] == "call_not_supervised", r.text
         r = await supervise(leg.call_id, "listen", "supervisor02")
         assert r.status_code == 409, r.text
         assert r.json()["error"] == "supervisor_phone_not_registered"
         assert "未注册" in r.json()["detail"] and "not registered" in r.json()["detail"]
 
-        r = await supervise(leg.call_id, "listen")
+        r = await supervise(leg.call_id, "listen")  # answers at once; the phone rings
+        assert r.status_code == 202 and r.json()["result"]["state"] == "ringing", r.text
+        assert await _until(active)
         t_listen = time.monotonic()
-        assert r.status_code == 200, r.text
-        assert r.json()["result"]["state"] == "active"
         sup_sip = leg.supervision.sip
+        assert await marker() == {
+            "call_id": leg.call_id,
+            "supervisor": "supervisor01",
+            "mode": "listen",
+            "state": "active",
+        }
+        assert await notice() is None  # a silent listen-in is not shown to the agent
+        assert [(d["state"], d["mode"]) for d in pushed(WALLBOARD, "supervision")] == [
+            ("ringing", "listen"),
+            ("active", "listen"),
+        ]
         await asyncio.sleep(PHASE_S)
         r = await supervise(leg.call_id, "whisper")
         t_whisper = time.monotonic()
@@ -140,28 +181,48 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
         assert leg.supervision.sip is sup_sip  # the same leg: no new INVITE
         r = await supervise(leg.call_id, "barge", "supervisor02")  # one supervisor at a time
         assert r.status_code == 409 and r.json()["error"] == "call_already_supervised"
+        r = await stop(leg.call_id, "supervisor02")  # nor may another one stop it
+        assert r.status_code == 409 and r.json()["error"] == "call_supervised_by_other"
+        assert (await marker())["mode"] == "whisper"
+        assert await _until(lambda: bool(pushed(agent_topic("agent01"), "supervision.notice")))
+        assert await notice() == {
+            "call_id": leg.call_id,
+            "supervisor": "supervisor01",
+            "mode": "whisper",
+        }
         await asyncio.sleep(PHASE_S)
         r = await supervise(leg.call_id, "barge")
         t_barge = time.monotonic()
         assert r.status_code == 200 and leg.supervision.sip is sup_sip, r.text
         await asyncio.sleep(PHASE_S)
 
-        await phones["supervisor"].command("hangup")  # the supervisor leaves
+        r = await stop(leg.call_id)  # 结束监听 from the browser: lendline sends BYE
         t_left = time.monotonic()
-        assert await _until(lambda: leg.supervision is None)
+        assert r.status_code == 200 and r.json()["result"]["state"] == "ended", r.text
+        assert leg.supervision is None
+        assert await _until(lambda: sup_sip.state.value == "terminated")
         assert leg.connected and leg.media.bridged_to is leg.agent_media  # call undisturbed
         assert leg.media.mixed_in == () and leg.agent_media.mixed_in == ()
+        assert await marker() is None and await notice() is None
+        r = await stop(leg.call_id)  # stopping twice: nothing to stop
+        assert r.status_code == 409 and r.json()["error"] == "call_not_supervised"
+        assert [
+            d["notice"] and d["notice"]["mode"]
+            for d in pushed(agent_topic("agent01"), "supervision.notice")
+        ] == ["whisper", "barge", None]
+        last = pushed(WALLBOARD, "supervision")[-1]
+        assert (last["state"], last["reason"]) == ("ended", "stopped")
         await asyncio.sleep(PHASE_S)
         await phones["caller"].command("hangup")
         t_end = time.monotonic()
         assert await _until(lambda: bool(controller.finished))
         center.flush()
         steps = center.get_call(leg.call_id).context["supervision"]
-        assert [(s["event"], s["mode"]) for s in steps] == [
-            ("joined", "listen"),
-            ("mode", "whisper"),
-            ("mode", "barge"),
-            ("left", "barge"),
+        assert [(s["event"], s["mode"], s.get("reason")) for s in steps] == [
+            ("joined", "listen", None),
+            ("mode", "whisper", None),
+            ("mode", "barge", None),
+            ("left", "barge", "stopped"),
         ]
         assert {s["supervisor"] for s in steps} == {"supervisor01"}
         audited = [
@@ -170,7 +231,14 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
             if e.action.startswith("supervise.")
         ]
         assert sorted(audited) == sorted(
-            [("supervise.listen", "ok"), ("supervise.whisper", "ok"), ("supervise.barge", "ok")]
+            [
+                ("supervise.stop", "call_not_supervised"),
+                ("supervise.listen", "ok"),
+                ("supervise.whisper", "ok"),
+                ("supervise.barge", "ok"),
+                ("supervise.stop", "ok"),
+                ("supervise.stop", "call_not_supervised"),
+            ]
         )
         recording = recorded_pcm(c, leg.recording_id, tmp_path / "rec")
     finally:
@@ -222,10 +290,11 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
     print("\n".join(report))  # the figures docs/desktop.md refers to (pytest -s)
 
 
-async def test_the_call_ending_hangs_up_the_supervisor(tmp_path: Path, sqlite_url: str) -> None:
-    """A supervisor whose phone does not answer gets 409 and the INVITE is cancelled; the
-    caller hangs up while another supervisor listens: that supervisor's leg is hung up by
-    lendline (BYE), its media closed, and the record says the supervisor left."""
+async def test_stop_no_answer_hang_up_and_the_call_ending(tmp_path: Path, sqlite_url: str) -> None:
+    """A ringing supervisor phone stopped from the browser is CANCELled; one that does not
+    answer is CANCELled and the outcome pushed (``not_answered``); a supervisor hanging up
+    leaves the call as it was; the caller hanging up while a supervisor listens makes
+    lendline hang the supervisor up (BYE). The record and the pushes say each step."""
     c = _sip_container(tmp_path, sqlite_url, tts_engine="")
     for user in ("supervisor01", "supervisor02"):
         create_user(c, user, "supervisor")
@@ -264,6 +333,7 @@ async def test_the_call_ending_hangs_up_the_supervisor(tmp_path: Path, sqlite_ur
         assert leg is not None and leg.connected
         supervision = c.services["media_supervision"]
         supervision.answer_timeout_s = 2.0
+        hub = c.services["push_hub"]
         rung_phones: list[Any] = []
         ring_phone = controller.ring_phone
 
@@ -272,34 +342,74 @@ async def test_the_call_ending_hangs_up_the_supervisor(tmp_path: Path, sqlite_ur
             rung_phones.append(rung[0])
             return rung
 
-        controller.ring_phone = ring_and_note
-        with pytest.raises(Conflict) as refused:
-            await asyncio.to_thread(
-                supervision.supervise, leg.call_id, supervisor="supervisor02", mode="listen"
+        def outcomes() -> list[tuple[str, str, str]]:  # the wallboard socket's "supervision"
+            return [
+                (m.data["supervisor"], m.data["state"], m.data["reason"])
+                for m in hub.recent(WALLBOARD, 500)
+                if m.type == "supervision"
+            ]
+
+        async def supervise(user: str, mode: str = "listen") -> dict[str, Any]:
+            return await asyncio.to_thread(
+                supervision.supervise, leg.call_id, supervisor=user, mode=mode
             )
-        assert refused.value.code == "supervisor_not_answered"
+
+        controller.ring_phone = ring_and_note
+        # stopped while the phone still rings: the INVITE is CANCELled
+        out = await supervise("supervisor02")
+        assert out["state"] == "ringing"
+        out = await asyncio.to_thread(supervision.stop, leg.call_id, supervisor="supervisor02")
+        assert out["state"] == "ended"
         assert leg.supervision is None and not controller.by_supervisor_leg
-        (rung,) = rung_phones  # our INVITE to supervisor02's phone: CANCELled
-        assert await _until(lambda: rung.state.value == "terminated")
-        out = await asyncio.to_thread(
-            supervision.supervise, leg.call_id, supervisor="supervisor01", mode="listen"
-        )
-        assert out["state"] == "active" and out["mode"] == "listen"
+        assert await _until(lambda: rung_phones[0].state.value == "terminated")
+        # not answered: the request has long returned; the outcome is pushed
+        out = await supervise("supervisor02")
+        assert out["state"] == "ringing"
+        assert await _until(lambda: ("supervisor02", "ended", "not_answered") in outcomes())
+        assert leg.supervision is None and not controller.by_supervisor_leg
+        assert await _until(lambda: rung_phones[1].state.value == "terminated")
+        assert outcomes() == [
+            ("supervisor02", "ringing", ""),
+            ("supervisor02", "ended", "stopped"),
+            ("supervisor02", "ringing", ""),
+            ("supervisor02", "ended", "not_answered"),
+        ]
+        # the supervisor hangs up the phone: the leg goes, the call stays
+        await supervise("supervisor01")
+        assert await _until(lambda: ("supervisor01", "active", "") in outcomes())
+        first = leg.supervision
+        await phones[2].command("hangup")
+        assert await _until(lambda: leg.supervision is None)
+        assert outcomes()[-1] == ("supervisor01", "ended", "supervisor_hung_up")
+        assert await _until(lambda: first.media.closed)
+        assert leg.connected and leg.media.bridged_to is leg.agent_media
+        # and listens again; then the caller hangs up: lendline hangs up the supervisor
+        await supervise("supervisor01")
+        assert await _until(lambda: outcomes()[-1] == ("supervisor01", "active", ""))
         sup = leg.supervision
+        assert sup is not first
         await phones[0].command("hangup")
         assert await _until(lambda: sup.sip.state.value == "terminated")
         assert await _until(lambda: sup.media.closed)
         assert leg.supervision is None and not controller.by_supervisor_leg
+        assert outcomes()[-1] == ("supervisor01", "ended", "call_ended")
         assert await _until(lambda: bool(controller.finished))
         center.flush()
         steps = center.get_call(leg.call_id).context["supervision"]
-        assert [s["event"] for s in steps] == ["joined", "left"]
-        # the call is over: supervising it now is a clear 409, not a hang
+        assert [(s["supervisor"], s["event"], s.get("reason")) for s in steps] == [
+            ("supervisor02", "not_answered", None),
+            ("supervisor01", "joined", None),
+            ("supervisor01", "left", "supervisor_hung_up"),
+            ("supervisor01", "joined", None),
+            ("supervisor01", "left", "call_ended"),
+        ]
+        # the call is over: supervising or stopping it now is a clear 409, not a hang
         with pytest.raises(Conflict) as exc:
-            await asyncio.to_thread(
-                supervision.supervise, leg.call_id, supervisor="supervisor01", mode="barge"
-            )
+            await supervise("supervisor01", "barge")
         assert exc.value.code == "call_not_on_sip"
+        with pytest.raises(Conflict) as exc:
+            await asyncio.to_thread(supervision.stop, leg.call_id, supervisor="supervisor01")
+        assert exc.value.code == "call_not_supervised"
     finally:
         for p in phones:
             await p.stop()

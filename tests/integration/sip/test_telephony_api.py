@@ -133,3 +133,11 @@ def test_supervise_refuses_calls_without_sip_media(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["error"] == "invalid_input"
     (entry,) = c.services["audit"].search(actor="sup", action="supervise.listen")
     assert entry.outcome == "call_not_on_sip" and entry.target == call.call_id
+    r = client.delete(url, headers=sup)  # nothing to stop
+    assert r.status_code == 409 and r.json()["error"] == "call_not_supervised", r.text
+    assert "无人监听" in r.json()["detail"] and "nobody" in r.json()["detail"]
+    assert client.delete(url, headers=lead).json()["error"] == "call_not_found"
+    r = client.delete("/api/v1/desktop/calls/nope/supervise", headers=sup)
+    assert r.status_code == 404 and r.json()["error"] == "call_not_found"
+    (entry,) = c.services["audit"].search(actor="sup", action="supervise.stop")
+    assert entry.outcome == "call_not_supervised"

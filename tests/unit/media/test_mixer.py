@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -56,6 +56,7 @@ def test_mix_sums_and_saturates_instead_of_wrapping() -> None:
     assert mix([a, b, c]).dtype == np.int16  # type: ignore[union-attr]
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)  # a noisy shared box
 @given(st.lists(st.one_of(st.none(), frames), max_size=4))
 def test_mix_equals_the_clipped_wide_sum(inputs: list[np.ndarray | None]) -> None:
     present = [f for f in inputs if f is not None]

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from lendline.compliance.rbac import allowed
@@ -127,6 +127,7 @@ def me(request: Request, p: View) -> dict[str, Any]:
         "current": None,
         "queues": [],
         "push": {"epoch": feed(request).hub.epoch, "last_id": feed(request).hub.seq},
+        "supervision_notice": None,
     }
     cc = _services(request).get("call_center")
     if cc is None:
@@ -140,6 +141,8 @@ def me(request: Request, p: View) -> dict[str, Any]:
         cur = feed(request).current.get(p.agent_id)
         if cur is not None:
             out["current"] = cur
+        # a supervisor whispering or barging (never a silent listen-in): desktop_feed
+        out["supervision_notice"] = feed(request).notices.get(p.agent_id)
     return out
 
 
@@ -316,17 +319,19 @@ class SuperviseIn(BaseModel):
     mode: Literal["listen", "whisper", "barge"]
 
 
-@api.post("/calls/{call_id}/supervise")
-def supervise(call_id: str, body: SuperviseIn, request: Request, p: Supervise) -> dict[str, Any]:
+@api.post(
+    "/calls/{call_id}/supervise",
+    responses={202: {"description": "your softphone is ringing; the outcome is pushed"}},
+)
+def supervise(
+    call_id: str, body: SuperviseIn, request: Request, response: Response, p: Supervise
+) -> dict[str, Any]:
     """Listen in, whisper to the agent, or barge in: lendline rings your registered softphone
     (SIP user = your user name) and mixes it into the call; call again to change the mode.
-    Team leads: their team's calls only. Answers when your phone has answered."""
-    _scoped_call(request, p, call_id)
-    media = _services(request).get("media_supervision")
-    if media is None:
-        raise UpstreamError(
-            "listen-in needs the media engine (媒体服务未启用)", code="media_unavailable"
-        )
+    Team leads: their team's calls only. Answers 202 ``ringing`` at once; the outcome
+    (``active``, or ended ``not_answered``) is pushed as ``supervision`` on the wallboard
+    socket. A mode change on an answered phone answers 200 ``active``."""
+    media = _supervision(request, p, call_id)
     action = f"supervise.{body.mode}"
     try:
         result = media.supervise(call_id, supervisor=p.username, mode=body.mode)
@@ -334,7 +339,35 @@ def supervise(call_id: str, body: SuperviseIn, request: Request, p: Supervise) -
         audit(request, actor=p.username, action=action, target=call_id, outcome=exc.code)
         raise
     audit(request, actor=p.username, action=action, target=call_id, outcome="ok")
+    if result.get("state") == "ringing":
+        response.status_code = 202
     return {"call_id": call_id, "mode": body.mode, "result": result}
+
+
+@api.delete("/calls/{call_id}/supervise")
+def stop_supervising(call_id: str, request: Request, p: Supervise) -> dict[str, Any]:
+    """Stop listening in (结束监听): lendline hangs up your phone's leg (BYE; CANCEL if it is
+    still ringing); the caller and the agent stay connected. 409 ``call_not_supervised``
+    when nobody supervises the call, ``call_supervised_by_other`` when someone else does."""
+    media = _supervision(request, p, call_id)
+    try:
+        result = media.stop(call_id, supervisor=p.username)
+    except LendlineError as exc:
+        audit(request, actor=p.username, action="supervise.stop", target=call_id, outcome=exc.code)
+        raise
+    audit(request, actor=p.username, action="supervise.stop", target=call_id, outcome="ok")
+    return {"call_id": call_id, "result": result}
+
+
+def _supervision(request: Request, p: Principal, call_id: str) -> Any:
+    """The listen-in service, once ``p`` may see the call (404 ``call_not_found`` if not)."""
+    _scoped_call(request, p, call_id)
+    media = _services(request).get("media_supervision")
+    if media is None:
+        raise UpstreamError(
+            "listen-in needs the media engine (媒体服务未启用)", code="media_unavailable"
+        )
+    return media
 
 
 router.include_router(api)

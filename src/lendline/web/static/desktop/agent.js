@@ -152,13 +152,24 @@ function onMessage(msg) {
         hideOffer(); S.call = null; clearPop(); $("#wrapup").hidden = true;
       }
       break;
+    case "supervision.notice": renderNotice(d.notice); break;
     case "transfer.consult": toast(`${t("consult_from")} ${d.from_agent}: ${d.note || ""}`); break;
   }
+}
+
+// a supervisor whispering to this agent or barged into the call (a silent listen-in is
+// never announced: the server does not send it)
+function renderNotice(n) {
+  const box = $("#supervision-notice");
+  box.hidden = !n;
+  box.dataset.mode = n ? n.mode : "";
+  box.textContent = n ? `${t("supervisor_label")} ${n.supervisor} ${t(`notice_${n.mode}`)}` : "";
 }
 
 async function refresh() {
   const me = await api("GET", "/api/v1/desktop/me");
   S.me = { ...S.me, ...me };
+  renderNotice(me.supervision_notice);
   if (me.agent) setState(me.agent.state, me.agent.state_since);
   $("#tr-queue").replaceChildren(el("option", { value: "" }, t("to_queue")), ...me.queues.map((q) => el("option", { value: q }, q)));
   $("#disposition").replaceChildren(...Object.entries(me.dispositions).map(([code, zh]) => el("option", { value: code }, lang() === "en" ? code : zh)));

@@ -3,7 +3,7 @@ import { $, api, duration, el, ensureLogin, PushSocket, toast } from "./common.j
 import { barChart, lineChart } from "./charts.js";
 import { applyI18n, t } from "./i18n.js";
 
-const S = { history: [], alerts: [], updates: 0, agents: new Map() };
+const S = { history: [], alerts: [], updates: 0, agents: new Map(), queues: [], me: "" };
 const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)}%`);
 
 function renderWallboard(snap, full) {
@@ -18,22 +18,64 @@ function renderWallboard(snap, full) {
     el("td", { class: `num ${q.service_level < 0.8 ? "sl-low" : ""}` }, pct(q.service_level)),
     el("td", { class: "num" }, pct(q.abandon_rate)), el("td", { class: "num" }, q.answered),
     el("td", {}, Object.entries(q.agents_by_state || {}).map(([k, v]) => `${t(k)} ${v}`).join(" · ")))));
+  renderAgents();
+  $("#updated").textContent = new Date().toLocaleTimeString();
+}
+
+function renderAgents() {
   const rows = [...S.agents.values()].sort((a, b) => a.agent_id.localeCompare(b.agent_id));
   $("#agents").replaceChildren(...rows.map((a) => el("tr", { "data-agent": a.agent_id },
     el("td", {}, a.agent_id), el("td", {}, a.name || ""),
     el("td", {}, el("span", { class: `badge ${a.state}`, "data-state": a.state }, t(a.state))),
     el("td", { class: "num", "data-since": a.state_since || "" }, sinceText(a.state_since)),
-    el("td", {}, a.call_id ? ["listen", "whisper", "barge"].map((m) => el("button", { onclick: () => supervise(a.call_id, m) }, t(m))) : ""))));
-  $("#updated").textContent = new Date().toLocaleTimeString();
+    el("td", {}, supervisionMarker(a.supervision)),
+    el("td", {}, superviseControls(a)))));
+}
+
+// who is on this agent's call, in which mode (pushed: CallSupervisionChanged → wallboard)
+function supervisionMarker(sv) {
+  if (!sv) return "";
+  const ringing = sv.state === "ringing" ? ` · ${t("ringing")}` : "";
+  return el("span", { class: `badge supervised ${sv.mode}`, "data-testid": "supervision-marker",
+    "data-mode": sv.mode, "data-supervisor": sv.supervisor, "data-sv-state": sv.state },
+  `${t(sv.mode)} · ${sv.supervisor}${ringing}`);
+}
+
+function superviseControls(a) {
+  if (!a.call_id) return "";
+  const sv = a.supervision;
+  if (sv && sv.supervisor !== S.me) return "";  // one supervisor per call
+  const modes = ["listen", "whisper", "barge"].filter((m) => !sv || m !== sv.mode)
+    .map((m) => el("button", { "data-mode": m, onclick: () => supervise(a.call_id, m) }, t(m)));
+  if (sv) modes.push(el("button", { class: "danger", "data-testid": "stop-supervise", onclick: () => stopSupervising(a.call_id) }, t("stop_supervise")));
+  return modes;
 }
 
 const sinceText = (iso) => (iso ? duration((Date.now() - Date.parse(iso)) / 1000) : "");
 
 async function supervise(callId, mode) {
-  // the first request rings the supervisor's own softphone and answers once it is picked up
-  toast(t("ringing_your_phone"));
-  try { await api("POST", `/api/v1/desktop/calls/${callId}/supervise`, { mode }); toast(`${t(mode)} ✓`); }
+  // the first request rings the supervisor's own softphone: 202 "ringing" at once, the
+  // outcome (answered / not answered) comes over the socket as a "supervision" message
+  try {
+    const r = await api("POST", `/api/v1/desktop/calls/${callId}/supervise`, { mode });
+    toast(r.result.state === "ringing" ? t("ringing_your_phone") : `${t(mode)} ✓`);
+  } catch (e) { toast(e.message, "error"); }
+}
+
+async function stopSupervising(callId) {
+  try { await api("DELETE", `/api/v1/desktop/calls/${callId}/supervise`); toast(t("supervise_stopped")); }
   catch (e) { toast(e.message, "error"); }
+}
+
+function onSupervision(d) {
+  const row = d.agent_id ? S.agents.get(d.agent_id) : null;
+  if (row) {
+    row.supervision = d.state === "ended" ? null : { call_id: d.call_id, supervisor: d.supervisor, mode: d.mode, state: d.state };
+    renderAgents();
+  }
+  if (d.supervisor !== S.me) return;
+  if (d.state === "active") toast(`${t(d.mode)} ✓`);
+  else if (d.state === "ended" && d.reason === "not_answered") toast(t("supervisor_not_answered"), "error");
 }
 
 function renderCharts() {
@@ -58,6 +100,7 @@ function onMessage(msg) {
   if (msg.type === "wallboard.delta") renderWallboard(msg.data, false);
   else if (msg.type === "wallboard.point") { S.history.push(msg.data); S.history = S.history.slice(-720); renderCharts(); }
   else if (msg.type === "alert") { S.alerts.push(msg.data); renderAlerts(); }
+  else if (msg.type === "supervision") onSupervision(msg.data);
 }
 
 function reportQuery() {
@@ -88,6 +131,7 @@ async function runReport() {
 async function main() {
   const who = await ensureLogin();
   $("#who").textContent = who.username;
+  S.me = who.username;
   for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => {
     for (const x of document.querySelectorAll("[data-tab]")) x.classList.toggle("active", x === b);
     $("#wall").hidden = b.dataset.tab !== "wall";
