@@ -65,6 +65,7 @@ class SeaweedS3:
         self.workdir = workdir
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.last_error: Exception | None = None
 
     def _command(self, ports: list[int]) -> list[str]:
         master, master_g, volume, volume_g, filer, filer_g, s3, s3_g = ports
@@ -97,6 +98,7 @@ class SeaweedS3:
             f"-volume.port={volume}",
             f"-volume.port.grpc={volume_g}",
             "-volume.max=16",
+            "-volume.preStopSeconds=0",  # stop at once: the data is thrown away
             "-filer",
             f"-filer.port={filer}",
             f"-filer.port.grpc={filer_g}",
@@ -121,7 +123,9 @@ class SeaweedS3:
                 return
             self.stop()
         tail = (self.workdir / "weed.log").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"SeaweedFS S3 did not start; last log lines:\n{tail}")
+        raise RuntimeError(
+            f"SeaweedFS S3 did not start ({self.last_error!r}); last log lines:\n{tail}"
+        )
 
     def _wait_ready(self, bucket: str) -> bool:
         """Ready = the bucket exists and an object can be written (a volume is assigned)."""
@@ -135,6 +139,7 @@ class SeaweedS3:
         )
         deadline = time.monotonic() + READY_TIMEOUT_S
         assert self.proc is not None
+        self.last_error = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
@@ -146,7 +151,8 @@ class SeaweedS3:
                 client.put_object(bucket, "ready-probe", io.BytesIO(b"ok"), 2)
                 client.remove_object(bucket, "ready-probe")
                 return True
-            except Exception:  # not up yet: connection refused, 503 while volumes grow
+            except Exception as exc:  # not up yet: connection refused, 503 while volumes grow
+                self.last_error = exc
                 time.sleep(0.2)
         return False
 
@@ -154,8 +160,8 @@ class SeaweedS3:
         if self.proc is None:
             return
         self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
+        try:  # its filer waits 15 s for gRPC streams to drain; the data is thrown away anyway
+            self.proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=5)
