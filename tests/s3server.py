@@ -83,6 +83,9 @@ class SeaweedS3:
                 }
             )
         )
+        # read from the working directory: one volume per bucket, not seven (a bucket is a
+        # collection with its own volumes, and the tests make a bucket per test)
+        (self.workdir / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
         data = self.workdir / "data"
         data.mkdir(exist_ok=True)
         return [
@@ -97,7 +100,7 @@ class SeaweedS3:
             "-master.telemetry=false",
             f"-volume.port={volume}",
             f"-volume.port.grpc={volume_g}",
-            "-volume.max=16",
+            "-volume.max=200",
             "-volume.preStopSeconds=0",  # stop at once: the data is thrown away
             "-filer",
             f"-filer.port={filer}",
