@@ -112,7 +112,7 @@ class _S3Writer:
                 if not f.cancelled():
                     f.exception()
             self._store._client._abort_multipart_upload(self._store.bucket, self._name, upload_id)
-        except Exception:  # noqa: BLE001 - best effort: a bucket lifecycle rule mops up
+        except Exception:  # best effort: a bucket lifecycle rule mops up what is left
             pass
 
 

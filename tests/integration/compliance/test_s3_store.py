@@ -111,7 +111,5 @@ def test_wrong_credentials_are_an_error_not_a_missing_object(s3_endpoint: S3Endp
         assert e.value.code == "storage_unavailable", e.value
     assert good.get("cred/rec.key") == b"{}"
     with pytest.raises(LendlineError) as e:
-        _store(
-            S3Endpoint(s3_endpoint.url, s3_endpoint.access_key, "wrong", s3_endpoint.bucket)
-        )
+        _store(S3Endpoint(s3_endpoint.url, s3_endpoint.access_key, "wrong", s3_endpoint.bucket))
     assert e.value.code == "storage_unavailable"
