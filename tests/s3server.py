@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import ExitStack
@@ -65,6 +66,7 @@ class SeaweedS3:
         self.workdir = workdir
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.ports: list[int] = []
         self.last_error: Exception | None = None
 
     def _command(self, ports: list[int]) -> list[str]:
@@ -105,17 +107,19 @@ class SeaweedS3:
             "-filer",
             f"-filer.port={filer}",
             f"-filer.port.grpc={filer_g}",
+            f"-filer.localSocket={self.workdir / 'filer.sock'}",
             "-s3",
             f"-s3.port={s3}",
             f"-s3.port.grpc={s3_g}",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             f"-s3.config={config}",
+            f"-s3.localSocket={self.workdir / 's3.sock'}",
         ]
 
     def start(self, bucket: str) -> None:
         for _attempt in range(3):  # a port taken between picking and binding: pick again
-            ports = _free_ports(8)
+            ports = self.ports = _free_ports(8)
             self.url = f"http://127.0.0.1:{ports[6]}"
             log = open(self.workdir / "weed.log", "ab")  # noqa: SIM115 - the child holds it
             self.proc = subprocess.Popen(
@@ -169,3 +173,6 @@ class SeaweedS3:
             self.proc.kill()
             self.proc.wait(timeout=5)
         self.proc = None
+        for port in self.ports:  # its gRPC sockets, which have no setting, when it was killed
+            for sock in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{port}.sock"):
+                sock.unlink(missing_ok=True)
