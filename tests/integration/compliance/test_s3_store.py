@@ -113,3 +113,25 @@ def test_wrong_credentials_are_an_error_not_a_missing_object(s3_endpoint: S3Endp
     with pytest.raises(LendlineError) as e:
         _store(S3Endpoint(s3_endpoint.url, s3_endpoint.access_key, "wrong", s3_endpoint.bucket))
     assert e.value.code == "storage_unavailable"
+
+
+def test_a_refused_streamed_upload_fails_at_close_and_leaves_nothing(
+    s3_endpoint: S3Endpoint,
+) -> None:
+    bad = S3BlobStore(
+        endpoint=s3_endpoint.url,
+        bucket=s3_endpoint.bucket,
+        access_key=s3_endpoint.access_key,
+        secret_key="not-the-secret",
+        part_bytes=MIN_PART_BYTES,
+        create_bucket=False,
+    )
+    w = bad.open_write("refused/rec-4.audio")
+    w.write(os.urandom(MIN_PART_BYTES + 10))  # a part goes to the uploader, which is refused
+    with pytest.raises(LendlineError) as e:
+        w.close()
+    assert e.value.code == "storage_unavailable"
+    good = _store(s3_endpoint)
+    assert not good.exists("refused/rec-4.audio")
+    uploads = good._client._list_multipart_uploads(good.bucket, prefix="refused/")
+    assert [u.object_name for u in uploads.uploads] == []
