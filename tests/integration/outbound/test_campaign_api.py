@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lendline.app import build_container
+from lendline.clock import ManualClock
 from lendline.demo.seed import seed_demo_data
 from lendline.settings import Settings
 from lendline.web.app import create_app
@@ -138,3 +139,25 @@ def test_bad_input_and_roles(client: TestClient) -> None:
         headers=sup,
     )
     assert r.status_code == 404 and r.json()["error"] == "not_in_campaign"
+
+
+def test_dials_without_a_time_use_the_apps_clock(settings: Settings) -> None:
+    # 23:00 in Shanghai on the app's clock: the real contact policy's quiet hours refuse
+    # every dial, whatever the wall clock of the machine running the test says
+    clock = ManualClock(start=datetime(2027, 1, 4, 15, 0, tzinfo=UTC))
+    c = build_container(settings, clock=clock)
+    seed_demo_data(c)
+    create_user(c, "sup", "supervisor")
+    with TestClient(create_app(c)) as tc:
+        sup = login(tc, "sup")
+        cid = tc.post("/api/v1/campaigns", json={"definition": SPEC}, headers=sup).json()[
+            "campaign_id"
+        ]
+        assert tc.post(f"/api/v1/campaigns/{cid}/targets", json={}, headers=sup).json()["added"]
+        night = tc.post(f"/api/v1/campaigns/{cid}/dials", params={"limit": 5}, headers=sup).json()
+        assert night["dials"] == [] and night["refusals"]
+        assert all("quiet_hours" in r["reasons"] for r in night["refusals"])
+        # 10:00 in Shanghai the next morning on the same clock: dials go out
+        clock.advance(11 * 3600)
+        morning = tc.post(f"/api/v1/campaigns/{cid}/dials", params={"limit": 5}, headers=sup)
+        assert len(morning.json()["dials"]) == 5

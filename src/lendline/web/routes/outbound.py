@@ -38,9 +38,11 @@ class OutcomeIn(BaseModel):
     outcome: Outcome
 
 
-def _now(at: datetime | None) -> datetime:
+def _now(request: Request, at: datetime | None = None) -> datetime:
+    """``at`` when the caller gives one (naive means UTC), else the app's clock."""
     if at is None:
-        return datetime.now(UTC)
+        now: datetime = request.app.state.container.clock.now()
+        return now
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
@@ -51,7 +53,7 @@ def create_campaign(
     request: Request,
     p: Annotated[Principal, Depends(require("campaigns.manage"))],
 ) -> dict[str, Any]:
-    created = svc.create(body.definition, by=p.username, at=datetime.now(UTC))
+    created = svc.create(body.definition, by=p.username, at=_now(request))
     audit(
         request,
         actor=p.username,
@@ -82,23 +84,23 @@ def add_targets(
     campaign_id: str,
     body: TargetsIn,
     svc: Service,
+    request: Request,
     _p: Annotated[Principal, Depends(require("campaigns.manage"))],
 ) -> dict[str, int]:
-    return {
-        "added": svc.add_targets(campaign_id, at=datetime.now(UTC), customer_ids=body.customer_ids)
-    }
+    return {"added": svc.add_targets(campaign_id, at=_now(request), customer_ids=body.customer_ids)}
 
 
 @router.post("/{campaign_id}/dials")
 def next_dials(
     campaign_id: str,
     svc: Service,
+    request: Request,
     _p: Annotated[Principal, Depends(require("campaigns.dial"))],
     at: datetime | None = None,
     limit: int | None = None,
 ) -> dict[str, Any]:
     """The dials to make now, paced and each allowed by the contact policy; and the refusals."""
-    dials, refusals = svc.next_dials(campaign_id, at=_now(at), limit=limit)
+    dials, refusals = svc.next_dials(campaign_id, at=_now(request, at), limit=limit)
     return {
         "dials": [
             {
@@ -127,10 +129,11 @@ def record_outcome(
     campaign_id: str,
     body: OutcomeIn,
     svc: Service,
+    request: Request,
     _p: Annotated[Principal, Depends(require("campaigns.dial"))],
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    t = svc.record_outcome(campaign_id, body.customer_id, body.outcome, at=_now(at))
+    t = svc.record_outcome(campaign_id, body.customer_id, body.outcome, at=_now(request, at))
     return {
         "customer_id": t.customer_id,
         "state": t.state.value,

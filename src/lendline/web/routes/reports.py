@@ -22,8 +22,10 @@ Export = Annotated[Principal, Depends(require("reports.export"))]
 Manage = Annotated[Principal, Depends(require("webhooks.manage"))]
 
 
-def _range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    end = end or datetime.now(UTC)
+def _range(
+    request: Request, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
+    end = end or request.app.state.container.clock.now()
     start = start or end - timedelta(days=7)
     for name, v in (("from", start), ("to", end)):
         if v.tzinfo is None:
@@ -48,7 +50,7 @@ def kpis(
     end: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     """ASA, AHT, FCR, abandonment, service level, bot containment by ``group``."""
-    a, b = _range(start, end)
+    a, b = _range(request, start, end)
     return _reports(request).kpis(group, a, b)
 
 
@@ -61,7 +63,7 @@ def kpis_csv(
     end: Annotated[datetime | None, Query(alias="to")] = None,
     lang: Literal["zh-CN", "en"] = "zh-CN",
 ) -> Response:
-    a, b = _range(start, end)
+    a, b = _range(request, start, end)
     text = _reports(request).csv(group, a, b, language=lang)
     audit(request, actor=p.username, action="reports.export", target=group, outcome="ok")
     name = f"lendline-kpis-{group}-{a:%Y%m%d}-{b:%Y%m%d}.csv"
