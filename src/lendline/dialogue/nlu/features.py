@@ -51,6 +51,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     BATCH = 64
+    EMBEDDING_WIDTH = EMBEDDING_DIM
 
     def __init__(self, weight: float = 1.0, threads: int = 1) -> None:
         self.weight = weight
@@ -109,6 +110,7 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     MAX_TOKENS = 32
+    EMBEDDING_WIDTH = EMBEDDING_DIM
 
     def __init__(self, weight: float = 1.0, threads: int = 1, quantize: bool = True) -> None:
         self.weight = weight

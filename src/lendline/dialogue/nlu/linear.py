@@ -33,6 +33,7 @@ from sklearn.svm import LinearSVC
 
 from lendline.dialogue.nlu.api import IntentPrediction
 from lendline.dialogue.nlu.features import MiniLMEmbedder, SentenceEmbedder, lexical_features
+from lendline.dialogue.nlu.scoring import UtteranceScorer
 
 RANKING_SIZE = 5
 CALIBRATION_FOLDS = 3
@@ -110,7 +111,22 @@ class LinearIntentModel:
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
         if self.clf is None:
             raise RuntimeError("model is not fitted")
+        if len(texts) == 1:
+            scorer = self._scorer()
+            if scorer is not None:  # one utterance, the way a call asks: no sklearn overhead
+                return _as_logits(scorer.margins(texts[0]).ravel() if len(self.labels) == 2
+                                  else scorer.margins(texts[0]))
         return _as_logits(self.clf.decision_function(self.features.transform(list(texts))))
+
+    def _scorer(self) -> UtteranceScorer | None:
+        if not hasattr(self, "_scorer_obj"):
+            self._scorer_obj = UtteranceScorer.build(self.features, self.clf)
+        return self._scorer_obj
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_scorer_obj", None)  # rebuilt from the features on first use
+        return state
 
     def predict_batch(self, texts: Sequence[str]) -> list[IntentPrediction]:
         if not texts:
