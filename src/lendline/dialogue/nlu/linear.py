@@ -33,6 +33,7 @@ from sklearn.svm import LinearSVC
 
 from lendline.dialogue.nlu.api import IntentPrediction
 from lendline.dialogue.nlu.features import MiniLMEmbedder, SentenceEmbedder, lexical_features
+from lendline.dialogue.nlu.neighbours import NeighbourVote, choose_weight, unit_rows
 from lendline.dialogue.nlu.scoring import UtteranceScorer
 
 RANKING_SIZE = 5
@@ -93,12 +94,24 @@ class LinearIntentModel:
         self.labels = tuple(sorted(set(labels)))
         index = {lab: i for i, lab in enumerate(self.labels)}
         y = np.array([index[lab] for lab in labels], dtype=np.int64)
+        bank = self._embeddings(x)
+        self.neighbours: NeighbourVote | None = None
+        self.neighbour_weight = 0.0
         if min(Counter(labels).values()) >= CALIBRATION_FOLDS and len(self.labels) > 1:
             report("calibrate", 0, 1)
             folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=0)
             oof = cross_val_predict(self._classifier(), x, y, cv=folds, method="decision_function")
             self.temperature = fit_temperature(_as_logits(oof), y)
+            if bank is not None:
+                votes = np.zeros((len(y), len(self.labels)), dtype=np.float64)
+                for train_idx, test_idx in folds.split(bank, y):
+                    vote = NeighbourVote(bank[train_idx], y[train_idx], len(self.labels))
+                    votes[test_idx] = vote.probabilities(bank[test_idx])
+                svm_probs = softmax(_as_logits(oof) / self.temperature, axis=1)
+                self.neighbour_weight = choose_weight(svm_probs, votes, y)
             report("calibrate", 1, 1)
+        if bank is not None and self.neighbour_weight > 0:
+            self.neighbours = NeighbourVote(bank, y, len(self.labels))
         report("fit", 0, 1)
         self.clf = self._classifier().fit(x, y)
         report("fit", 1, 1)
@@ -108,15 +121,44 @@ class LinearIntentModel:
                     step.progress = None
         return self
 
+    def _embeddings(self, x: Any) -> NDArray[np.float32] | None:
+        """The sentence-embedding columns of feature rows ``x`` (the union's last block)."""
+        if not isinstance(self.features, FeatureUnion):
+            return None
+        last = self.features.transformer_list[-1][1]
+        width = getattr(last, "EMBEDDING_WIDTH", None)
+        if width is None:
+            return None
+        cols = x[:, -int(width) :]
+        return unit_rows(cols.toarray() if hasattr(cols, "toarray") else np.asarray(cols))
+
     def logits(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """SVM margins ``(n, classes)`` (before calibration and the neighbour vote)."""
+        return self._score(texts)[0]
+
+    def _score(self, texts: Sequence[str]) -> tuple[NDArray[np.float64], Any]:
+        """Margins and sentence embeddings (None for lexical-only models) of ``texts``."""
         if self.clf is None:
             raise RuntimeError("model is not fitted")
         if len(texts) == 1:
             scorer = self._scorer()
             if scorer is not None:  # one utterance, the way a call asks: no sklearn overhead
-                return _as_logits(scorer.margins(texts[0]).ravel() if len(self.labels) == 2
-                                  else scorer.margins(texts[0]))
-        return _as_logits(self.clf.decision_function(self.features.transform(list(texts))))
+                margins, dense = scorer.score(texts[0])
+                if len(self.labels) == 2:
+                    margins = margins.ravel()
+                return _as_logits(margins), None if dense is None else dense.reshape(1, -1)
+        x = self.features.transform(list(texts))
+        return _as_logits(self.clf.decision_function(x)), self._embeddings(x)
+
+    def probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Calibrated class probabilities ``(n, classes)``, in ``self.labels`` order."""
+        margins, dense = self._score(texts)
+        probs: NDArray[np.float64] = softmax(margins / self.temperature, axis=1)
+        neighbours = getattr(self, "neighbours", None)  # absent from older saved models
+        if neighbours is not None and dense is not None:
+            w = self.neighbour_weight
+            probs = (1.0 - w) * probs + w * neighbours.probabilities(dense)
+        return probs
 
     def _scorer(self) -> UtteranceScorer | None:
         if not hasattr(self, "_scorer_obj"):
@@ -131,8 +173,7 @@ class LinearIntentModel:
     def predict_batch(self, texts: Sequence[str]) -> list[IntentPrediction]:
         if not texts:
             return []
-        probs = softmax(self.logits(texts) / self.temperature, axis=1)
-        return [_prediction(row, self.labels) for row in probs]
+        return [_prediction(row, self.labels) for row in self.probabilities(texts)]
 
     def predict(self, text: str) -> IntentPrediction:
         return self.predict_batch([text])[0]

@@ -86,13 +86,15 @@ class UtteranceScorer:
             return None
         return cls(found[0], clf.coef_, clf.intercept_)
 
-    def margins(self, text: str) -> NDArray[np.float64]:
+    def score(self, text: str) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+        """Margins ``(1, n_classes)`` and the last dense block's vector (None if none)."""
         scores = self._bias.copy()
+        dense = None
         for block in self._blocks:
             if isinstance(block, _Dense):
-                vec = np.asarray(block.transformer.transform([text])[0], dtype=np.float64)
+                dense = np.asarray(block.transformer.transform([text])[0], dtype=np.float64)
                 rows = self._weights[block.offset : block.offset + block.width]
-                scores += vec @ rows
+                scores += dense @ rows
                 continue
             counts = Counter(
                 block.vocabulary[g] for g in block.analyse(text) if g in block.vocabulary
@@ -106,4 +108,4 @@ class UtteranceScorer:
             values = tf * block.idf[index]
             values /= math.sqrt(float(values @ values))
             scores += values @ self._weights[index + block.offset]
-        return scores.reshape(1, -1)
+        return scores.reshape(1, -1), dense
