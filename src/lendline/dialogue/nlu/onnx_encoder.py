@@ -15,6 +15,7 @@ other layers or the ``[CLS]`` vector was measured too and bought nothing on BANK
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import warnings
@@ -27,8 +28,12 @@ from numpy.typing import NDArray
 HIDDEN = 384
 
 
+@functools.cache
 def export_minilm(path: Path, *, quantize: bool = True) -> bytes:
-    """The ONNX graph (bytes) of the MiniLM encoder in ``path`` with pooled outputs."""
+    """The ONNX graph (bytes) of the MiniLM encoder in ``path``, mean-pooled output.
+
+    Deterministic for given weights; cached per process (an export takes 10–30 s).
+    """
     import torch
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
