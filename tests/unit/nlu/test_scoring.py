@@ -74,3 +74,15 @@ def test_blend_weight_is_zero_when_the_vote_only_misleads() -> None:
     wrong = 1.0 - np.eye(2)[y]
     assert choose_weight(svm, wrong, y) == 0.0
     assert choose_weight(svm, np.eye(2)[y], y) > 0.0
+
+
+def test_slow_feature_extraction_skips_calibration_but_still_predicts() -> None:
+    ticks = iter(range(0, 100_000, 600))  # every clock reading is ten minutes later
+    texts, labels = _data()
+    model = LinearIntentModel("late", "baseline").fit(
+        texts, labels, clock=lambda: float(next(ticks)), time_budget_s=1050.0
+    )
+    assert not model.calibrated and model.temperature == 1.0 and model.neighbours is None
+    assert model.predict("I lost my card").intent == "card_lost"
+    on_time = LinearIntentModel("on time", "baseline").fit(texts, labels, clock=lambda: 0.0)
+    assert on_time.calibrated and on_time.temperature != 1.0

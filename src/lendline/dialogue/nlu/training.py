@@ -34,7 +34,8 @@ def train_model(
 ) -> IntentClassifier:
     """Fit a model of ``model_type`` on ``examples``; deterministic for a given ``seed``.
 
-    ``clock`` (monotonic seconds) lets the fine-tuned model stop at its time budget.
+    ``clock`` (monotonic seconds) keeps training within its time budget: the fine-tuned
+    model stops early, a linear model skips its calibration when features were slow.
     """
     if model_type not in MODEL_TYPES:
         raise ValidationError(
@@ -50,4 +51,6 @@ def train_model(
 
         model = FinetunedIntentModel(name or "finetune", seed=seed, clock=clock)
         return model.fit(texts, labels, progress)
-    return LinearIntentModel(name or model_type, model_type).fit(texts, labels, progress)
+    return LinearIntentModel(name or model_type, model_type).fit(
+        texts, labels, progress, clock=clock
+    )
