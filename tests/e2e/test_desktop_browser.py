@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import APIResponse, Browser, Page, Route, expect
 
 from lendline.domain.customer import LOAN_STATUS_ZH, LoanStatus
 from lendline.integration.api import RISK_FLAG_ZH
@@ -147,3 +147,53 @@ def test_agent_takes_a_call_and_the_wallboard_moves(live_app: LiveApp, browser: 
     finally:
         agent_page.context.close()
         sup_page.context.close()
+
+
+def test_a_late_reply_to_the_state_button_does_not_undo_a_pushed_state(
+    live_app: LiveApp, browser: Browser
+) -> None:
+    """A call is waiting; the agent presses 示闲 and routing reserves them at once. If the
+    push of the next change (the call answered) reaches the page before the reply to the
+    button's request, the page must stay on the pushed state: seen in the demo with a
+    softphone that answers in milliseconds (the page stuck on 振铃中 through the call)."""
+    customer = general_queue_customer(live_app.container)
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+
+    def token(user: str) -> str:
+        r = httpx.post(
+            f"{live_app.url}/api/v1/session/login", json={"username": user, "password": PASSWORD}
+        )
+        return str(r.json()["token"])
+
+    try:
+        _login(page, f"{live_app.url}/agent", "agent01")
+        state = page.get_by_test_id("agent-state")
+        expect(state).to_have_attribute("data-state", "offline")
+        expect(page.get_by_test_id("connection")).to_have_text("已连接")
+        # the 忙碌 button is gone: routing never lets an agent set itself not_ready
+        expect(page.locator("header [data-state=not_ready]")).to_have_count(0)
+        r = httpx.post(
+            f"{live_app.url}/api/v1/calls",
+            json={"customer_id": customer.customer_id},
+            headers={"authorization": f"Bearer {token('supervisor01')}"},
+        )
+        assert r.status_code == 201, r.text
+        call_id = r.json()["call_id"]
+
+        held: list[tuple[Route, APIResponse]] = []
+        page.route("**/api/v1/desktop/state", lambda route: held.append((route, route.fetch())))
+        page.locator("#btn-available").click()
+        expect(page.get_by_test_id("incoming-call")).to_be_visible()  # pushed: reserved
+        assert len(held) == 1
+        a = httpx.post(
+            f"{live_app.url}/api/v1/desktop/calls/{call_id}/accept",
+            headers={"authorization": f"Bearer {token('agent01')}"},
+        )
+        assert a.status_code == 200, a.text
+        expect(state).to_have_attribute("data-state", "on_call")  # pushed: answered
+        route, reply = held[0]
+        route.fulfill(response=reply)  # the late reply: "reserved"
+        expect(page.locator("body")).to_have_attribute("data-state-replies", "1")
+        expect(state).to_have_attribute("data-state", "on_call")
+    finally:
+        page.context.close()

@@ -2,7 +2,9 @@
 import { $, api, duration, el, ensureLogin, PushSocket, toast, yuan } from "./common.js";
 import { applyI18n, lang, t } from "./i18n.js";
 
-const S = { me: null, state: "offline", since: Date.now(), call: null, wrapSince: null, socket: null };
+// stateGen counts the state changes pushed to us: a reply to our own state request that
+// arrives after a push is older news and must not overwrite it
+const S = { me: null, state: "offline", since: Date.now(), call: null, wrapSince: null, socket: null, stateGen: 0, stateReplies: 0 };
 
 function setState(state, sinceIso) {
   S.state = state;
@@ -13,7 +15,6 @@ function setState(state, sinceIso) {
   badge.className = `badge ${state}`;
   $("#btn-available").disabled = state === "available" || state === "on_call" || state === "reserved";
   $("#btn-break").disabled = state === "break" || state === "on_call" || state === "reserved";
-  $("#btn-not-ready").disabled = state === "not_ready" || state === "on_call" || state === "reserved";
 }
 
 function controls(connected) {
@@ -147,6 +148,7 @@ function onMessage(msg) {
     case "call.ended": if (S.call && d.call_id === S.call.call_id) onEnded(); break;
     case "agent.reservation_timed_out": if (S.call && d.call_id === S.call.call_id) { hideOffer(); S.call = null; clearPop(); } break;
     case "agent.state_changed":
+      S.stateGen += 1;
       setState(d.new);
       if (["available", "break", "offline"].includes(d.new) && S.call && (!S.call.answered || S.call.ended)) {
         hideOffer(); S.call = null; clearPop(); $("#wrapup").hidden = true;
@@ -204,8 +206,10 @@ async function hangup() {
 
 function wire() {
   for (const b of document.querySelectorAll("header [data-state]")) b.addEventListener("click", async () => {
+    const gen = S.stateGen;
     const snap = await act(() => api("POST", "/api/v1/desktop/state", { state: b.dataset.state }));
-    if (snap) { setState(snap.state, snap.state_since); if (snap.state === "available" && S.call?.ended) { S.call = null; clearPop(); $("#wrapup").hidden = true; } }
+    if (snap && gen === S.stateGen) { setState(snap.state, snap.state_since); if (snap.state === "available" && S.call?.ended) { S.call = null; clearPop(); $("#wrapup").hidden = true; } }
+    document.body.dataset.stateReplies = String(++S.stateReplies);
   });
   $("#accept").addEventListener("click", accept);
   $("#decline").addEventListener("click", async () => {
