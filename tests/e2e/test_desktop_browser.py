@@ -4,6 +4,8 @@ the supervisor's wallboard follows along."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import APIResponse, Browser, Page, Route, expect
@@ -195,5 +197,35 @@ def test_a_late_reply_to_the_state_button_does_not_undo_a_pushed_state(
         route.fulfill(response=reply)  # the late reply: "reserved"
         expect(page.locator("body")).to_have_attribute("data-state-replies", "1")
         expect(state).to_have_attribute("data-state", "on_call")
+    finally:
+        page.context.close()
+
+
+def test_the_longest_wait_on_the_wallboard_grows_while_a_call_waits(
+    live_app: LiveApp, browser: Browser
+) -> None:
+    """No agent is available: the call waits and nothing else happens, so no new snapshot
+    is pushed; the wallboard still counts the longest wait on (it stayed at 00:00)."""
+    customer = general_queue_customer(live_app.container)
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    try:
+        _login(page, f"{live_app.url}/supervisor", "supervisor01")
+        expect(page.get_by_test_id("connection")).to_have_text("已连接")
+        token = httpx.post(
+            f"{live_app.url}/api/v1/session/login",
+            json={"username": "supervisor01", "password": PASSWORD},
+        ).json()["token"]
+        r = httpx.post(
+            f"{live_app.url}/api/v1/calls",
+            json={"customer_id": customer.customer_id},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 201, r.text
+        row = page.get_by_test_id("queue-table").locator("tr[data-queue=general]")
+        expect(row.locator("[data-col=waiting]")).to_have_text("1")
+        wait = row.locator("[data-col=longest-wait]")
+        expect(wait).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=15_000)
+        # the footer's time is a 24-hour clock on the Chinese page
+        expect(page.locator("#updated")).not_to_contain_text("M")
     finally:
         page.context.close()
