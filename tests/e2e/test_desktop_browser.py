@@ -186,6 +186,8 @@ def test_a_late_reply_to_the_state_button_does_not_undo_a_pushed_state(
         page.route("**/api/v1/desktop/state", lambda route: held.append((route, route.fetch())))
         page.locator("#btn-available").click()
         expect(page.get_by_test_id("incoming-call")).to_be_visible()  # pushed: reserved
+        expect(page.locator("#in-queue")).to_have_text("综合服务")  # the queue, for people
+        expect(page.locator("#pop-routing dd[data-queue=general]")).to_have_text("综合服务")
         assert len(held) == 1
         a = httpx.post(
             f"{live_app.url}/api/v1/desktop/calls/{call_id}/accept",
@@ -223,6 +225,7 @@ def test_the_longest_wait_on_the_wallboard_grows_while_a_call_waits(
         assert r.status_code == 201, r.text
         row = page.get_by_test_id("queue-table").locator("tr[data-queue=general]")
         expect(row.locator("[data-col=waiting]")).to_have_text("1")
+        expect(row.locator("[data-col=queue]")).to_have_text("综合服务")  # not "general"
         wait = row.locator("[data-col=longest-wait]")
         expect(wait).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=15_000)
         # the footer's time is a 24-hour clock on the Chinese page

@@ -1,6 +1,6 @@
 // The agent desktop: state, incoming call, screen pop, call controls, wrap-up.
 import { $, api, duration, el, ensureLogin, PushSocket, toast, yuan } from "./common.js";
-import { applyI18n, lang, t } from "./i18n.js";
+import { applyI18n, lang, queueLabel, setQueueLabels, t } from "./i18n.js";
 
 // stateGen counts the state changes pushed to us: a reply to our own state request that
 // arrives after a push is older news and must not overwrite it
@@ -35,7 +35,7 @@ function showOffer(offer) {
   $("#screen-pop").dataset.callId = offer.call_id;
   $("#call-id-label").textContent = offer.call_id;
   $("#in-caller").textContent = offer.caller || "";
-  $("#in-queue").textContent = offer.queue || "";
+  $("#in-queue").textContent = queueLabel(offer.queue);
   $("#in-reason").textContent = offer.routing_reason || "";
   $("#incoming").hidden = false;
   $("#wrapup").hidden = true;
@@ -63,7 +63,7 @@ function renderPop(pop) {
   renderRisk(pop.risk_flags || []);
   const call = pop.call || {};
   $("#pop-routing").replaceChildren(el("dl", { class: "kv" },
-    el("dt", {}, t("queue")), el("dd", {}, call.queue || ""),
+    el("dt", {}, t("queue")), el("dd", { "data-queue": call.queue || "" }, queueLabel(call.queue)),
     el("dt", {}, t("rule")), el("dd", { testid: "routing-rule" }, call.rule || "—"),
     el("dt", {}, t("routing_reason")), el("dd", {}, call.routing_reason || "—"),
     el("dt", {}, t("caller")), el("dd", {}, call.caller || ""),
@@ -173,7 +173,8 @@ async function refresh() {
   S.me = { ...S.me, ...me };
   renderNotice(me.supervision_notice);
   if (me.agent) setState(me.agent.state, me.agent.state_since);
-  $("#tr-queue").replaceChildren(el("option", { value: "" }, t("to_queue")), ...me.queues.map((q) => el("option", { value: q }, q)));
+  setQueueLabels(me.queue_labels);
+  $("#tr-queue").replaceChildren(el("option", { value: "" }, t("to_queue")), ...me.queues.map((q) => el("option", { value: q }, queueLabel(q))));
   $("#disposition").replaceChildren(...Object.entries(me.dispositions).map(([code, zh]) => el("option", { value: code }, lang() === "en" ? code : zh)));
   const cur = me.current;
   if (cur && !cur.ended) {

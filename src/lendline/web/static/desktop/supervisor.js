@@ -1,7 +1,7 @@
 // The supervisor's wallboard (live, pushed) and reports (REST, CSV).
 import { $, api, duration, el, ensureLogin, PushSocket, toast } from "./common.js";
 import { barChart, lineChart } from "./charts.js";
-import { applyI18n, t } from "./i18n.js";
+import { applyI18n, queueLabel, setQueueLabels, t } from "./i18n.js";
 
 const S = { history: [], alerts: [], updates: 0, agents: new Map(), queues: [], me: "" };
 const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)}%`);
@@ -13,7 +13,7 @@ function renderWallboard(snap, full) {
   if (full) S.agents = new Map();
   for (const a of snap.agents) S.agents.set(a.agent_id, { ...(S.agents.get(a.agent_id) || {}), ...a });
   $("#queues").replaceChildren(...snap.queues.map((q) => el("tr", { "data-queue": q.queue },
-    el("td", {}, q.queue), el("td", { class: "num", "data-col": "waiting" }, q.waiting),
+    el("td", { title: q.queue, "data-col": "queue" }, queueLabel(q.queue)), el("td", { class: "num", "data-col": "waiting" }, q.waiting),
     waitCell(q), el("td", { class: "num" }, duration(q.ewt_s)),
     el("td", { class: `num ${q.service_level < 0.8 ? "sl-low" : ""}` }, pct(q.service_level)),
     el("td", { class: "num" }, pct(q.abandon_rate)), el("td", { class: "num" }, q.answered),
@@ -153,9 +153,10 @@ async function main() {
     if (b.dataset.tab === "reports") runReport();
   });
   $("#r-run").addEventListener("click", runReport);
+  const me = await api("GET", "/api/v1/desktop/me").catch(() => ({ push: { epoch: null, last_id: null } }));
+  setQueueLabels(me.queue_labels);
   await refresh();
   applyI18n();
-  const me = await api("GET", "/api/v1/desktop/me").catch(() => ({ push: { epoch: null, last_id: null } }));
   const sock = new PushSocket(who, {
     onMessage,
     onResync: () => refresh(),
