@@ -232,3 +232,19 @@ def test_the_longest_wait_on_the_wallboard_grows_while_a_call_waits(
         expect(page.locator("#updated")).not_to_contain_text("M")
     finally:
         page.context.close()
+
+
+def test_a_page_whose_session_is_gone_shows_the_login_instead_of_reconnecting(
+    live_app: LiveApp, browser: Browser
+) -> None:
+    """After the demo restarts (a new session secret) or a logout elsewhere, the socket is
+    refused for ever: the page said 重连中… until reloaded by hand."""
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    try:
+        _login(page, f"{live_app.url}/agent", "agent01")
+        expect(page.get_by_test_id("connection")).to_have_text("已连接")
+        assert page.request.post(f"{live_app.url}/api/v1/session/logout").ok
+        page.evaluate("window.lendlineDesk.socket.simulateDrop(200)")
+        expect(page.get_by_test_id("login-username")).to_be_visible(timeout=15_000)
+    finally:
+        page.context.close()
