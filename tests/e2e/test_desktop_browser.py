@@ -172,6 +172,7 @@ def test_a_late_reply_to_the_state_button_does_not_undo_a_pushed_state(
         state = page.get_by_test_id("agent-state")
         expect(state).to_have_attribute("data-state", "offline")
         expect(page.get_by_test_id("connection")).to_have_text("已连接")
+        expect(page.locator("#btn-break")).to_be_disabled()  # offline → break: 409
         # the 忙碌 button is gone: routing never lets an agent set itself not_ready
         expect(page.locator("header [data-state=not_ready]")).to_have_count(0)
         r = httpx.post(

@@ -14,7 +14,8 @@ function setState(state, sinceIso) {
   badge.dataset.state = state;
   badge.className = `badge ${state}`;
   $("#btn-available").disabled = state === "available" || state === "on_call" || state === "reserved";
-  $("#btn-break").disabled = state === "break" || state === "on_call" || state === "reserved";
+  // routing refuses a break from offline (log in first: 示闲) and during a call
+  $("#btn-break").disabled = state === "break" || state === "offline" || state === "on_call" || state === "reserved";
 }
 
 function controls(connected) {
