@@ -227,6 +227,7 @@ def test_the_longest_wait_on_the_wallboard_grows_while_a_call_waits(
         row = page.get_by_test_id("queue-table").locator("tr[data-queue=general]")
         expect(row.locator("[data-col=waiting]")).to_have_text("1")
         expect(row.locator("[data-col=queue]")).to_have_text("综合服务")  # not "general"
+        expect(row.locator("[data-col=ewt]")).to_have_text("≥60:00")  # no agent logged in
         wait = row.locator("[data-col=longest-wait]")
         expect(wait).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=15_000)
         # the footer's time is a 24-hour clock on the Chinese page

@@ -14,7 +14,7 @@ function renderWallboard(snap, full) {
   for (const a of snap.agents) S.agents.set(a.agent_id, { ...(S.agents.get(a.agent_id) || {}), ...a });
   $("#queues").replaceChildren(...snap.queues.map((q) => el("tr", { "data-queue": q.queue },
     el("td", { title: q.queue, "data-col": "queue" }, queueLabel(q.queue)), el("td", { class: "num", "data-col": "waiting" }, q.waiting),
-    waitCell(q), el("td", { class: "num" }, duration(q.ewt_s)),
+    waitCell(q), el("td", { class: "num", "data-col": "ewt" }, q.ewt_s >= 3600 ? "≥60:00" : duration(q.ewt_s)),  // routing's cap: nobody serves the queue
     el("td", { class: `num ${q.service_level < 0.8 ? "sl-low" : ""}` }, pct(q.service_level)),
     el("td", { class: "num" }, pct(q.abandon_rate)), el("td", { class: "num" }, q.answered),
     el("td", {}, Object.entries(q.agents_by_state || {}).map(([k, v]) => `${t(k)} ${v}`).join(" · ")))));
