@@ -4,9 +4,11 @@ the supervisor's wallboard follows along."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import APIResponse, Browser, Page, Route, expect
 
 from lendline.domain.customer import LOAN_STATUS_ZH, LoanStatus
 from lendline.integration.api import RISK_FLAG_ZH
@@ -147,3 +149,104 @@ def test_agent_takes_a_call_and_the_wallboard_moves(live_app: LiveApp, browser: 
     finally:
         agent_page.context.close()
         sup_page.context.close()
+
+
+def test_a_late_reply_to_the_state_button_does_not_undo_a_pushed_state(
+    live_app: LiveApp, browser: Browser
+) -> None:
+    """A call is waiting; the agent presses 示闲 and routing reserves them at once. If the
+    push of the next change (the call answered) reaches the page before the reply to the
+    button's request, the page must stay on the pushed state: seen in the demo with a
+    softphone that answers in milliseconds (the page stuck on 振铃中 through the call)."""
+    customer = general_queue_customer(live_app.container)
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+
+    def token(user: str) -> str:
+        r = httpx.post(
+            f"{live_app.url}/api/v1/session/login", json={"username": user, "password": PASSWORD}
+        )
+        return str(r.json()["token"])
+
+    try:
+        _login(page, f"{live_app.url}/agent", "agent01")
+        state = page.get_by_test_id("agent-state")
+        expect(state).to_have_attribute("data-state", "offline")
+        expect(page.get_by_test_id("connection")).to_have_text("已连接")
+        expect(page.locator("#btn-break")).to_be_disabled()  # offline → break: 409
+        # the 忙碌 button is gone: routing never lets an agent set itself not_ready
+        expect(page.locator("header [data-state=not_ready]")).to_have_count(0)
+        r = httpx.post(
+            f"{live_app.url}/api/v1/calls",
+            json={"customer_id": customer.customer_id},
+            headers={"authorization": f"Bearer {token('supervisor01')}"},
+        )
+        assert r.status_code == 201, r.text
+        call_id = r.json()["call_id"]
+
+        held: list[tuple[Route, APIResponse]] = []
+        page.route("**/api/v1/desktop/state", lambda route: held.append((route, route.fetch())))
+        page.locator("#btn-available").click()
+        expect(page.get_by_test_id("incoming-call")).to_be_visible()  # pushed: reserved
+        expect(page.locator("#in-queue")).to_have_text("综合服务")  # the queue, for people
+        expect(page.locator("#pop-routing dd[data-queue=general]")).to_have_text("综合服务")
+        assert len(held) == 1
+        a = httpx.post(
+            f"{live_app.url}/api/v1/desktop/calls/{call_id}/accept",
+            headers={"authorization": f"Bearer {token('agent01')}"},
+        )
+        assert a.status_code == 200, a.text
+        expect(state).to_have_attribute("data-state", "on_call")  # pushed: answered
+        route, reply = held[0]
+        route.fulfill(response=reply)  # the late reply: "reserved"
+        expect(page.locator("body")).to_have_attribute("data-state-replies", "1")
+        expect(state).to_have_attribute("data-state", "on_call")
+    finally:
+        page.context.close()
+
+
+def test_the_longest_wait_on_the_wallboard_grows_while_a_call_waits(
+    live_app: LiveApp, browser: Browser
+) -> None:
+    """No agent is available: the call waits and nothing else happens, so no new snapshot
+    is pushed; the wallboard still counts the longest wait on (it stayed at 00:00)."""
+    customer = general_queue_customer(live_app.container)
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    try:
+        _login(page, f"{live_app.url}/supervisor", "supervisor01")
+        expect(page.get_by_test_id("connection")).to_have_text("已连接")
+        token = httpx.post(
+            f"{live_app.url}/api/v1/session/login",
+            json={"username": "supervisor01", "password": PASSWORD},
+        ).json()["token"]
+        r = httpx.post(
+            f"{live_app.url}/api/v1/calls",
+            json={"customer_id": customer.customer_id},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 201, r.text
+        row = page.get_by_test_id("queue-table").locator("tr[data-queue=general]")
+        expect(row.locator("[data-col=waiting]")).to_have_text("1")
+        expect(row.locator("[data-col=queue]")).to_have_text("综合服务")  # not "general"
+        expect(row.locator("[data-col=ewt]")).to_have_text("≥60:00")  # no agent logged in
+        wait = row.locator("[data-col=longest-wait]")
+        expect(wait).to_have_text(re.compile(r"^00:0[3-9]$"), timeout=15_000)
+        # the footer's time is a 24-hour clock on the Chinese page
+        expect(page.locator("#updated")).not_to_contain_text("M")
+    finally:
+        page.context.close()
+
+
+def test_a_page_whose_session_is_gone_shows_the_login_instead_of_reconnecting(
+    live_app: LiveApp, browser: Browser
+) -> None:
+    """After the demo restarts (a new session secret) or a logout elsewhere, the socket is
+    refused for ever: the page said 重连中… until reloaded by hand."""
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    try:
+        _login(page, f"{live_app.url}/agent", "agent01")
+        expect(page.get_by_test_id("connection")).to_have_text("已连接")
+        assert page.request.post(f"{live_app.url}/api/v1/session/logout").ok
+        page.evaluate("window.lendlineDesk.socket.simulateDrop(200)")
+        expect(page.get_by_test_id("login-username")).to_be_visible(timeout=15_000)
+    finally:
+        page.context.close()

@@ -71,7 +71,15 @@ class QueueWait(ControllerBase):
             position, ewt = self.center.position(leg.call_id)
         except LendlineError:
             return None
-        text = format_wait_announcement(position, ewt, self.media.lang)
-        if ewt >= self.media.callback_offer_ewt_s:
-            text += CALLBACK_OFFER.get(self.media.lang, CALLBACK_OFFER["zh"])
+        text = queue_announcement(position, ewt, self.media.lang, self.media.callback_offer_ewt_s)
         return PcmSource(await self.prompts.audio(text, self.media.lang))
+
+
+def queue_announcement(position: int, ewt_s: float, lang: str, callback_offer_ewt_s: float) -> str:
+    """What a queued caller hears. ``position`` is routing's (``CallCenter.position``: 1 =
+    next to be served), so the callers ahead are one fewer; the callback offer follows when
+    the wait is long."""
+    text = format_wait_announcement(max(0, position - 1), ewt_s, lang)
+    if ewt_s >= callback_offer_ewt_s:
+        text += CALLBACK_OFFER.get(lang, CALLBACK_OFFER["zh"])
+    return text

@@ -1,8 +1,9 @@
 """The wait announcement text: queue position and estimated wait → a sentence.
 
 Rounding: under 60 s → "不到1分钟" / "less than a minute"; up to an hour, the nearest
-whole minute (half a minute rounds up: 89 s → 1, 90 s → 2); beyond an hour no figure is
-promised: "超过1小时" / "more than an hour".
+whole minute (half a minute rounds up: 89 s → 1, 90 s → 2); from an hour on no figure is
+promised: "超过1小时" / "more than an hour" (routing's EWT is capped at one hour,
+``routing.ewt.INFINITE_WAIT_S``, when no agent serves the queue).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ def format_wait_announcement(position: int, ewt_s: float, lang: str = "zh") -> s
     zh = lang.lower().startswith("zh")
     if ewt_s < 60:
         wait_zh, wait_en = "不到1分钟", "less than a minute"
-    elif ewt_s > 3600:
+    elif ewt_s >= 3600:
         wait_zh, wait_en = "超过1小时", "more than an hour"
     else:
         minutes = math.floor(ewt_s / 60 + 0.5)

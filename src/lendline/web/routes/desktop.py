@@ -17,6 +17,7 @@ import yaml
 from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from lendline.compliance.rbac import allowed
 from lendline.domain.agent import AgentState
@@ -30,6 +31,7 @@ from lendline.errors import (
     ValidationError,
 )
 from lendline.integration.webhooks import CallDispositionRecorded
+from lendline.store.models import SkillRow
 from lendline.web.auth import Principal, audit, require, websocket_principal
 from lendline.web.desktop_feed import WALLBOARD, DesktopFeed, agent_topic
 from lendline.web.push import PushHub
@@ -126,6 +128,7 @@ def me(request: Request, p: View) -> dict[str, Any]:
         "agent": None,
         "current": None,
         "queues": [],
+        "queue_labels": {},
         "push": {"epoch": feed(request).hub.epoch, "last_id": feed(request).hub.seq},
         "supervision_notice": None,
     }
@@ -133,6 +136,7 @@ def me(request: Request, p: View) -> dict[str, Any]:
     if cc is None:
         return out
     out["queues"] = [q.queue for q in cc.queues()]
+    out["queue_labels"] = _queue_labels(request)
     if p.agent_id:
         try:
             out["agent"] = _state_out(cc.agent(p.agent_id))
@@ -144,6 +148,13 @@ def me(request: Request, p: View) -> dict[str, Any]:
         # a supervisor whispering or barging (never a silent listen-in): desktop_feed
         out["supervision_notice"] = feed(request).notices.get(p.agent_id)
     return out
+
+
+def _queue_labels(request: Request) -> dict[str, str]:
+    """Each queue's name for people: its skill's description (综合服务 for ``general``);
+    queues without one keep their name."""
+    with request.app.state.container.db.session() as s:
+        return {r.name: r.description for r in s.scalars(select(SkillRow)) if r.description}
 
 
 class StateIn(BaseModel):

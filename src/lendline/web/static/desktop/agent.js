@@ -1,8 +1,10 @@
 // The agent desktop: state, incoming call, screen pop, call controls, wrap-up.
 import { $, api, duration, el, ensureLogin, PushSocket, toast, yuan } from "./common.js";
-import { applyI18n, lang, t } from "./i18n.js";
+import { applyI18n, lang, queueLabel, setQueueLabels, t } from "./i18n.js";
 
-const S = { me: null, state: "offline", since: Date.now(), call: null, wrapSince: null, socket: null };
+// stateGen counts the state changes pushed to us: a reply to our own state request that
+// arrives after a push is older news and must not overwrite it
+const S = { me: null, state: "offline", since: Date.now(), call: null, wrapSince: null, socket: null, stateGen: 0, stateReplies: 0 };
 
 function setState(state, sinceIso) {
   S.state = state;
@@ -12,8 +14,8 @@ function setState(state, sinceIso) {
   badge.dataset.state = state;
   badge.className = `badge ${state}`;
   $("#btn-available").disabled = state === "available" || state === "on_call" || state === "reserved";
-  $("#btn-break").disabled = state === "break" || state === "on_call" || state === "reserved";
-  $("#btn-not-ready").disabled = state === "not_ready" || state === "on_call" || state === "reserved";
+  // routing refuses a break from offline (log in first: 示闲) and during a call
+  $("#btn-break").disabled = state === "break" || state === "offline" || state === "on_call" || state === "reserved";
 }
 
 function controls(connected) {
@@ -34,7 +36,7 @@ function showOffer(offer) {
   $("#screen-pop").dataset.callId = offer.call_id;
   $("#call-id-label").textContent = offer.call_id;
   $("#in-caller").textContent = offer.caller || "";
-  $("#in-queue").textContent = offer.queue || "";
+  $("#in-queue").textContent = queueLabel(offer.queue);
   $("#in-reason").textContent = offer.routing_reason || "";
   $("#incoming").hidden = false;
   $("#wrapup").hidden = true;
@@ -62,7 +64,7 @@ function renderPop(pop) {
   renderRisk(pop.risk_flags || []);
   const call = pop.call || {};
   $("#pop-routing").replaceChildren(el("dl", { class: "kv" },
-    el("dt", {}, t("queue")), el("dd", {}, call.queue || ""),
+    el("dt", {}, t("queue")), el("dd", { "data-queue": call.queue || "" }, queueLabel(call.queue)),
     el("dt", {}, t("rule")), el("dd", { testid: "routing-rule" }, call.rule || "—"),
     el("dt", {}, t("routing_reason")), el("dd", {}, call.routing_reason || "—"),
     el("dt", {}, t("caller")), el("dd", {}, call.caller || ""),
@@ -147,6 +149,7 @@ function onMessage(msg) {
     case "call.ended": if (S.call && d.call_id === S.call.call_id) onEnded(); break;
     case "agent.reservation_timed_out": if (S.call && d.call_id === S.call.call_id) { hideOffer(); S.call = null; clearPop(); } break;
     case "agent.state_changed":
+      S.stateGen += 1;
       setState(d.new);
       if (["available", "break", "offline"].includes(d.new) && S.call && (!S.call.answered || S.call.ended)) {
         hideOffer(); S.call = null; clearPop(); $("#wrapup").hidden = true;
@@ -171,7 +174,8 @@ async function refresh() {
   S.me = { ...S.me, ...me };
   renderNotice(me.supervision_notice);
   if (me.agent) setState(me.agent.state, me.agent.state_since);
-  $("#tr-queue").replaceChildren(el("option", { value: "" }, t("to_queue")), ...me.queues.map((q) => el("option", { value: q }, q)));
+  setQueueLabels(me.queue_labels);
+  $("#tr-queue").replaceChildren(el("option", { value: "" }, t("to_queue")), ...me.queues.map((q) => el("option", { value: q }, queueLabel(q))));
   $("#disposition").replaceChildren(...Object.entries(me.dispositions).map(([code, zh]) => el("option", { value: code }, lang() === "en" ? code : zh)));
   const cur = me.current;
   if (cur && !cur.ended) {
@@ -204,8 +208,10 @@ async function hangup() {
 
 function wire() {
   for (const b of document.querySelectorAll("header [data-state]")) b.addEventListener("click", async () => {
+    const gen = S.stateGen;
     const snap = await act(() => api("POST", "/api/v1/desktop/state", { state: b.dataset.state }));
-    if (snap) { setState(snap.state, snap.state_since); if (snap.state === "available" && S.call?.ended) { S.call = null; clearPop(); $("#wrapup").hidden = true; } }
+    if (snap && gen === S.stateGen) { setState(snap.state, snap.state_since); if (snap.state === "available" && S.call?.ended) { S.call = null; clearPop(); $("#wrapup").hidden = true; } }
+    document.body.dataset.stateReplies = String(++S.stateReplies);
   });
   $("#accept").addEventListener("click", accept);
   $("#decline").addEventListener("click", async () => {

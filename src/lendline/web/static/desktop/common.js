@@ -134,10 +134,17 @@ export class PushSocket {
     const ws = new WebSocket(`${proto}://${location.host}/ws/desktop?${q}`);
     this.ws = ws;
     ws.onmessage = (ev) => this.handle(JSON.parse(ev.data));
-    ws.onopen = () => { this.delay = 500; this.onStatus(true); };
-    ws.onclose = () => {
+    let opened = false;
+    ws.onopen = () => { opened = true; this.delay = 500; this.onStatus(true); };
+    ws.onclose = async () => {
       this.onStatus(false);
       if (this.closed) return;
+      // refused before it opened: a session that is gone (logged out, or the server
+      // restarted with a new secret) is refused for ever, so show the login instead
+      if (!opened && (await fetch("/api/v1/session/me").then((r) => r.status, () => 0)) === 401) {
+        location.reload();
+        return;
+      }
       setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 5000);
     };

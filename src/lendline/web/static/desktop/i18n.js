@@ -83,3 +83,12 @@ export function toggleLang() {
   localStorage.setItem("lendline.lang", lang() === "zh-CN" ? "en" : "zh-CN");
   applyI18n();
 }
+
+// Queue names for people (from /api/v1/desktop/me: the skill's description), Chinese first;
+// the English page and unknown queues show the queue's own name.
+const QUEUE_LABELS = {};
+export function setQueueLabels(labels) { Object.assign(QUEUE_LABELS, labels || {}); }
+export function queueLabel(name) {
+  if (!name) return "";
+  return lang() === "en" ? name : QUEUE_LABELS[name] || name;
+}

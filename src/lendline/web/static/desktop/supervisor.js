@@ -1,7 +1,7 @@
 // The supervisor's wallboard (live, pushed) and reports (REST, CSV).
 import { $, api, duration, el, ensureLogin, PushSocket, toast } from "./common.js";
 import { barChart, lineChart } from "./charts.js";
-import { applyI18n, t } from "./i18n.js";
+import { applyI18n, queueLabel, setQueueLabels, t } from "./i18n.js";
 
 const S = { history: [], alerts: [], updates: 0, agents: new Map(), queues: [], me: "" };
 const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)}%`);
@@ -13,13 +13,27 @@ function renderWallboard(snap, full) {
   if (full) S.agents = new Map();
   for (const a of snap.agents) S.agents.set(a.agent_id, { ...(S.agents.get(a.agent_id) || {}), ...a });
   $("#queues").replaceChildren(...snap.queues.map((q) => el("tr", { "data-queue": q.queue },
-    el("td", {}, q.queue), el("td", { class: "num", "data-col": "waiting" }, q.waiting),
-    el("td", { class: "num" }, duration(q.longest_wait_s)), el("td", { class: "num" }, duration(q.ewt_s)),
+    el("td", { title: q.queue, "data-col": "queue" }, queueLabel(q.queue)), el("td", { class: "num", "data-col": "waiting" }, q.waiting),
+    waitCell(q), el("td", { class: "num", "data-col": "ewt" }, q.ewt_s >= 3600 ? "≥60:00" : duration(q.ewt_s)),  // routing's cap: nobody serves the queue
     el("td", { class: `num ${q.service_level < 0.8 ? "sl-low" : ""}` }, pct(q.service_level)),
     el("td", { class: "num" }, pct(q.abandon_rate)), el("td", { class: "num" }, q.answered),
     el("td", {}, Object.entries(q.agents_by_state || {}).map(([k, v]) => `${t(k)} ${v}`).join(" · ")))));
   renderAgents();
-  $("#updated").textContent = new Date().toLocaleTimeString();
+  $("#updated").textContent = new Date().toLocaleTimeString(document.documentElement.lang === "en" ? "en-GB" : "zh-CN", { hour12: false });
+}
+
+// The longest wait goes on growing between snapshots (a snapshot is pushed on a change, not
+// every second): counted on from when this one arrived, while calls are waiting.
+function waitCell(q) {
+  const attrs = { class: "num", "data-col": "longest-wait" };
+  if (q.waiting > 0) Object.assign(attrs, { "data-wait-base": q.longest_wait_s, "data-wait-at": Date.now() });
+  return el("td", attrs, duration(q.longest_wait_s));
+}
+
+function tickWaits() {
+  for (const td of document.querySelectorAll("[data-wait-base]")) {
+    td.textContent = duration(Number(td.dataset.waitBase) + (Date.now() - Number(td.dataset.waitAt)) / 1000);
+  }
 }
 
 function renderAgents() {
@@ -139,9 +153,10 @@ async function main() {
     if (b.dataset.tab === "reports") runReport();
   });
   $("#r-run").addEventListener("click", runReport);
+  const me = await api("GET", "/api/v1/desktop/me").catch(() => ({ push: { epoch: null, last_id: null } }));
+  setQueueLabels(me.queue_labels);
   await refresh();
   applyI18n();
-  const me = await api("GET", "/api/v1/desktop/me").catch(() => ({ push: { epoch: null, last_id: null } }));
   const sock = new PushSocket(who, {
     onMessage,
     onResync: () => refresh(),
@@ -150,6 +165,7 @@ async function main() {
   sock.start(me.push.epoch, me.push.last_id);
   setInterval(() => {
     for (const td of document.querySelectorAll("[data-since]")) td.textContent = sinceText(td.dataset.since);
+    tickWaits();
   }, 1000);
 }
 
