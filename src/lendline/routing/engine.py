@@ -34,7 +34,7 @@ from lendline.errors import Conflict, NotFound, ValidationError
 from lendline.routing.config import RoutingConfig
 from lendline.routing.matching import Matching
 from lendline.routing.rules import decide
-from lendline.routing.state import MAX_OVERFLOW_HOPS, EventBatch, Waiting
+from lendline.routing.state import DECLINE_COOLOFF_S, MAX_OVERFLOW_HOPS, EventBatch, Waiting
 from lendline.routing.views import EngineViews
 
 __all__ = ["MAX_OVERFLOW_HOPS", "RoutingEngine", "Waiting"]
@@ -194,8 +194,10 @@ class RoutingEngine(Matching, EngineViews):
         self._agent_event(agent, AgentEvent.DECLINE)
         call.apply(CallEvent.DECLINE)
         w = self.waiting[call_id]
-        w.declined.add(agent_id)
+        until = self.clock.monotonic() + DECLINE_COOLOFF_S
+        w.declined[agent_id] = until
         self._requeue_head(call, w, exclude=agent_id)
+        self._timer(until, "undecline", call_id, 0)
         self._offer_agent(agent)
         return self._drain()
 
@@ -312,7 +314,7 @@ class RoutingEngine(Matching, EngineViews):
         nw = Waiting(cb.call_id, w.queue, w.key, w.seq, w.entered_s, w.queue_entered_s)
         nw.token = next(self._seq)
         nw.predicted_wait_s = w.predicted_wait_s
-        nw.declined = set(w.declined)
+        nw.declined = dict(w.declined)
         nw.entry = self.queues[w.queue].push(w.key, w.seq, cb.call_id)
         self.waiting[cb.call_id] = nw
         self._emit(

@@ -167,7 +167,7 @@ class Matching(EngineState):
         now = self.clock.monotonic()
         level = q.min_level_at(now - w.entered_s)
         agent_id = self.selector.pick(self.index, q.spec.required_skill, level, exclude=exclude)
-        if agent_id is not None and self._reserve(call, w, agent_id):
+        if agent_id is not None and agent_id not in w.declined and self._reserve(call, w, agent_id):
             return
         w.entry = q.push_head(w.seq, call.call_id, w.key)
         w.key = -w.entry[0]  # its rank is now the head's
@@ -276,6 +276,15 @@ class Matching(EngineState):
                     self._offer_agent(agent)
                 continue
             w = self.waiting.get(subject)
+            if kind == "undecline":
+                # a decline's cool-off ended: the agent may be offered the call again
+                if w is not None:
+                    for agent_id, until in list(w.declined.items()):
+                        if until <= now:
+                            del w.declined[agent_id]
+                    if w.entry is not None:
+                        self._try_match(subject)
+                continue
             if w is None or w.token != token:
                 continue  # stale: the call moved on since the timer was set
             call = self.calls[subject]

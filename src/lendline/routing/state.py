@@ -32,6 +32,10 @@ from lendline.routing.queue import Entry, SkillQueue
 
 MAX_OVERFLOW_HOPS = 3
 DECLINE_LOOKAHEAD = 8  # how far past calls an agent declined it looks for the next one
+# a decline keeps the agent away from that call this long; then, if nobody else took it,
+# the call may be offered to them again (with one agent staffed it would otherwise wait
+# for ever while that agent sits available)
+DECLINE_COOLOFF_S = 30.0
 
 
 PendingEvent = Callable[[], DomainEvent]
@@ -101,7 +105,8 @@ class Waiting:
     hops: int = 0
     predicted_wait_s: float | None = None
     model_wait_s: float | None = None  # uncorrected live EWT when it entered the queue
-    declined: set[str] = field(default_factory=set)  # agents that declined it
+    # agents that declined it → until when (monotonic seconds) they are not offered it again
+    declined: dict[str, float] = field(default_factory=dict)
 
 
 class EngineState:

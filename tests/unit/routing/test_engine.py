@@ -8,6 +8,7 @@ from lendline.domain.events import AgentReserved, CallOverflowed, CallQueued, Re
 from lendline.errors import Conflict
 from lendline.routing.agents import MostProficient, RandomAgent, Sticky
 from lendline.routing.ewt import erlang_c, erlang_c_wait_s, live_wait_s
+from lendline.routing.state import DECLINE_COOLOFF_S
 
 from .helpers import agent, arrive, make_engine
 
@@ -122,6 +123,50 @@ def test_decline_offers_the_call_to_someone_else() -> None:
     assert call.agent_id == "a1"
     engine.decline(call.call_id, "a1")
     assert call.agent_id == "a2"
+    engine.check_invariants()
+
+
+def test_a_declined_call_comes_back_to_the_only_agent_after_the_cool_off() -> None:
+    engine, clock = make_engine()
+    agent(engine, "a1", {"general": 5})
+    call = arrive(engine)
+    assert call.agent_id == "a1"
+    engine.decline(call.call_id, "a1")  # a1 stays available; nobody else is staffed
+    assert call.agent_id is None and call.state is CallState.QUEUED
+    clock.advance(DECLINE_COOLOFF_S - 1)
+    engine.run_due()
+    assert call.agent_id is None  # not offered straight back to the agent who declined
+    clock.advance(1)
+    engine.run_due()
+    assert call.agent_id == "a1" and call.state is CallState.RINGING
+    engine.check_invariants()
+
+
+def test_a_declined_call_goes_to_a_colleague_who_frees_up_during_the_cool_off() -> None:
+    engine, clock = make_engine()
+    agent(engine, "a1", {"general": 5})
+    call = arrive(engine)
+    engine.decline(call.call_id, "a1")
+    clock.advance(5)
+    agent(engine, "a2", {"general": 5})
+    assert call.agent_id == "a2"
+    engine.accept(call.call_id, "a2")
+    clock.advance(DECLINE_COOLOFF_S)
+    engine.run_due()  # the cool-off timer finds the call already answered: nothing moves
+    assert call.agent_id == "a2" and call.state is CallState.CONNECTED
+    engine.check_invariants()
+
+
+def test_a_missed_offer_never_falls_back_to_an_agent_still_cooling_off() -> None:
+    engine, clock = make_engine()
+    agent(engine, "a1", {"general": 5})
+    call = arrive(engine)
+    engine.decline(call.call_id, "a1")
+    agent(engine, "a2", {"general": 5})
+    assert call.agent_id == "a2"
+    clock.advance(20)  # a2 lets it ring out; a1 declined only 20 s ago
+    engine.run_due()
+    assert call.agent_id is None and call.state is CallState.QUEUED
     engine.check_invariants()
 
 
