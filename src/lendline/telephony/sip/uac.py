@@ -33,6 +33,9 @@ class UacMixin:
     user: str
     sessions: dict[DialogId, InviteSession]
     _events: deque[Event]
+    # our INVITEs that ended unanswered (timer B, CANCEL …): call-id → (session, when, the
+    # dialogs a late 2xx created). Kept 64·T1 so a late 2xx is still ACKed and BYEd.
+    _unanswered: dict[str, tuple[InviteSession, float, dict[str, Dialog]]]
 
     def contact(self, transport: str = "udp") -> str:
         raise NotImplementedError
@@ -129,10 +132,12 @@ class UacMixin:
     def _on_response(self, ev: ResponseReceived) -> None:
         resp = ev.response
         tx: Any = ev.tx
-        if tx is None:  # a retransmitted 2xx to an INVITE: ACK it again
+        if tx is None:  # a 2xx to an INVITE whose client transaction has ended
             call = self.sessions.get((resp.call_id, resp.from_tag or "", resp.to_tag or ""))
             if call is not None and call.dialog is not None:
-                self._send_ack(call, resp.cseq[0])
+                self._send_ack(call, resp.cseq[0])  # a retransmission: ACK it again
+            else:
+                self._late_2xx(resp)
             return
         call = tx.context
         if not isinstance(call, InviteSession) or tx.request.method != "INVITE":
@@ -164,6 +169,9 @@ class UacMixin:
             self._events.append(CallFailed(call, status, resp.reason))
 
     def _on_2xx(self, call: InviteSession, resp: Any, tx: Any) -> None:
+        if call.state is SessionState.TERMINATED:  # we gave up on it already: ACK, BYE
+            self._late_2xx(resp, call)
+            return
         if call.state is SessionState.CONFIRMED:
             self._send_ack(call, resp.cseq[0])
             return
@@ -195,7 +203,45 @@ class UacMixin:
                 self._end(call, "local", "cancelled")
             elif call.can("failed"):
                 call.apply("failed")
+                self.remember_unanswered(call)  # the callee may still answer: ACK, BYE
                 self._events.append(CallFailed(call, 408, "Request Timeout"))
+
+    def remember_unanswered(self, call: InviteSession) -> None:
+        """``call`` (ours) ended before any 2xx: keep it so a late 2xx is ACKed and BYEd."""
+        now = self.endpoint.now_s
+        keep = 64 * self.endpoint.timers_values.t1_s
+        for cid, (_c, at, _d) in list(self._unanswered.items()):
+            if now - at > keep:
+                del self._unanswered[cid]
+        self._unanswered[call.invite.call_id] = (call, now, {})
+
+    def _late_2xx(self, resp: Any, call: InviteSession | None = None) -> None:
+        """RFC 3261 §13.2.2.4 / RFC 6026: a 2xx to an INVITE we no longer want (it came
+        after timer B, after our CANCEL was answered, after we hung up): ACK it, then BYE
+        that dialog once; its retransmissions are only ACKed again."""
+        entry = self._unanswered.get(resp.call_id)
+        if call is None:
+            if entry is None or entry[0].local_tag != (resp.from_tag or ""):
+                return  # not one of ours
+            call = entry[0]
+        elif entry is None or entry[0] is not call:
+            self.remember_unanswered(call)
+            entry = self._unanswered[resp.call_id]
+        dialogs = entry[2]
+        to_tag = resp.to_tag or ""
+        dialog = dialogs.get(to_tag)
+        fresh = dialog is None
+        if dialog is None:
+            dialog = dialogs[to_tag] = Dialog.for_uac(
+                call.invite, resp, call.source, call.transport
+            )
+        ack = dialog.create_request("ACK", cseq=resp.cseq[0])
+        ep = self.endpoint
+        ack.headers.add("via", ep.via_value(dialog.transport, ep.new_branch()), first=True)
+        ep.send_stateless(ack, dialog.peer, dialog.transport)
+        if fresh:
+            bye = dialog.create_request("BYE")
+            ep.send_request(bye, dialog.peer, dialog.transport)
 
     def _send_ack(self, call: InviteSession, cseq: int) -> None:
         assert call.dialog is not None

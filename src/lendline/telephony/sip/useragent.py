@@ -72,6 +72,7 @@ class UserAgent(UacMixin):
         self.sessions: dict[DialogId, InviteSession] = {}
         self._events: deque[Event] = deque()
         self._sdp_ids = itertools.count(int.from_bytes(os.urandom(3), "big"))
+        self._unanswered = {}
 
     # ------------------------------------------------------------------ I/O surface
     def receive(self, data: bytes, source: Address, transport: str, now_s: float) -> None:
@@ -398,6 +399,8 @@ class UserAgent(UacMixin):
 
     def _end(self, call: InviteSession, by: str, reason: str) -> None:
         self._forget(call)
+        if call.role == "uac" and call.dialog is None:
+            self.remember_unanswered(call)
         self._events.append(CallEnded(call, by, reason))
 
     def _new_headers(self) -> Headers:
