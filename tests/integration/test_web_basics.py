@@ -45,3 +45,26 @@ def test_login_me_and_refusals(client: TestClient) -> None:
     assert me.status_code == 200 and me.json()["role"] == "supervisor"
     forged = client.get("/api/v1/session/me", headers={"Authorization": "Bearer x.y.z"})
     assert forged.status_code == 401
+
+
+def test_route_tables_are_built_at_start_up_not_on_the_first_request(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI builds a router's routes on the first request that walks it, on the event
+    loop that carries SIP; start-up does it, so the first real requests build nothing."""
+    import fastapi.routing
+
+    built: list[str] = []
+    real = fastapi.routing.get_dependant
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(str(kwargs.get("path")))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    c = build_container(settings)
+    with TestClient(create_app(c)) as tc:
+        monkeypatch.setattr(fastapi.routing, "get_dependant", counting)
+        assert tc.get("/api/v1/desktop/me").status_code == 401
+        assert tc.post("/api/v1/desktop/state", json={"state": "available"}).status_code == 401
+        assert tc.get("/api/v1/nope").status_code == 404
+    assert built == []
