@@ -56,6 +56,13 @@ def _pypinyin() -> object:
     return pypinyin
 
 
+def warm() -> None:
+    """Load pypinyin and its phrase table now (about 0.6 s, most of it one ``json.loads``
+    that holds the GIL). Done lazily, it ran in a worker thread during the first call's
+    first prompt and starved the SIP event loop past T1 = 0.5 s; the TTS warms at build."""
+    _pypinyin()
+
+
 def to_pinyin(text: str) -> str:
     """``您好，请按1`` → ``nin2 hao3, qing3 an4 yi1`` (tone 5 = neutral)."""
     import pypinyin

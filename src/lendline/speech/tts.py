@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from lendline.errors import ConfigError, UpstreamError
-from lendline.speech.pinyin import to_pinyin
+from lendline.speech.pinyin import to_pinyin, warm
 from lendline.telephony.media.sources import load_wav, save_wav
 from lendline.telephony.rtp.g711 import Int16Array
 
@@ -59,6 +59,7 @@ class EspeakTts:
         self.binary = binary
         self.speed_wpm = speed_wpm
         self.timeout_s = timeout_s
+        warm()  # at start-up, not under the first call's prompt (see ``pinyin.warm``)
 
     def cache_path(self, text: str, lang: str) -> Path | None:
         if self.cache_dir is None:

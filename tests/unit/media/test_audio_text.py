@@ -100,3 +100,23 @@ def test_sources() -> None:
     got = [seq.read(60) for _ in range(5)]
     assert [len(c) for c in got if c is not None] == [60, 40, 60, 20]
     assert got[-1] is None
+
+
+def test_the_tts_loads_its_pinyin_table_when_built_not_at_the_first_prompt() -> None:
+    """pypinyin's phrase table takes ~0.6 s to load, holding the GIL: built lazily it
+    starved the SIP loop during the first call. A fresh interpreter shows it loaded by
+    building the engine, before any text is spoken."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from lendline.speech.tts import EspeakTts\n"
+        "assert 'pypinyin.phrases_dict' not in sys.modules\n"
+        "EspeakTts(None)\n"
+        "print('pypinyin.phrases_dict' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "True"
