@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,32 @@ async def run_sipp(
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout_s + 10)
     return SippResult(proc.returncode or 0, out.decode(errors="replace")[-3000:])
+
+
+async def sipp_call(
+    server: Any, controller: Any, scenario: str, service: str, *, timeout_s: float
+) -> Any:
+    """One SIPp call with media (``-mi``/``-mp``) that must pass; the call leg it left.
+
+    Waits up to 5 s for the controller to finish the leg after SIPp has hung up.
+    """
+    r = await run_sipp(
+        server.port,
+        scenario,
+        service,
+        "-mi",
+        "127.0.0.1",
+        "-mp",
+        str(free_udp_port()),
+        timeout_s=timeout_s,
+    )
+    assert r.rc == 0, r.out
+    for _ in range(50):
+        if controller.finished:
+            break
+        await asyncio.sleep(0.1)
+    (leg,) = controller.finished
+    return leg
 
 
 class MemoryCredentials:

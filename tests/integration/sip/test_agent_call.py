@@ -18,7 +18,7 @@ from lendline.store.models import AgentRow, AgentSkillRow, CallRow, SkillRow
 from tests.conftest import make_settings
 
 from .baresip_agent import HAVE_BARESIP, BaresipAgent, tone_wav
-from .conftest import free_udp_port, needs_sipp, run_sipp
+from .conftest import free_udp_port, needs_sipp, run_sipp, sipp_call
 
 pytestmark = [
     needs_sipp,
@@ -128,22 +128,7 @@ async def test_caller_is_bridged_to_a_baresip_agent(tmp_path: Path, sqlite_url: 
     try:
         assert await _wait_registered(c, "agent01"), "baresip did not register"
         center.set_agent_state("agent01", AgentState.AVAILABLE)
-        r = await run_sipp(
-            server.port,
-            "call_talk_to_agent.xml",
-            "95588",
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            str(free_udp_port()),
-            timeout_s=30,
-        )
-        assert r.rc == 0, r.out
-        for _ in range(50):
-            if controller.finished:
-                break
-            await asyncio.sleep(0.1)
-        (leg,) = controller.finished
+        leg = await sipp_call(server, controller, "call_talk_to_agent.xml", "95588", timeout_s=30)
         assert leg.agent_id == "agent01" and leg.recording_id
         center.flush()
         call = center.get_call(leg.call_id)

@@ -3,7 +3,6 @@ presses 1 for a call back; routing records the callback and lendline hangs up.""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from lendline.domain.call import EndReason
 from lendline.store.models import SkillRow
 from tests.conftest import make_settings
 
-from .conftest import free_udp_port, needs_sipp, run_sipp
+from .conftest import needs_sipp, sipp_call
 
 pytestmark = [needs_sipp, pytest.mark.sipp]
 
@@ -36,22 +35,7 @@ async def test_caller_on_hold_asks_for_a_call_back(tmp_path: Path, sqlite_url: s
     try:
         server, center = c.services["sip_server"], c.services["call_center"]
         controller = c.services["call_controller"]
-        r = await run_sipp(
-            server.port,
-            "queue_callback.xml",
-            "4008001234",
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            str(free_udp_port()),
-            timeout_s=40,
-        )
-        assert r.rc == 0, r.out
-        for _ in range(50):
-            if controller.finished:
-                break
-            await asyncio.sleep(0.1)
-        (leg,) = controller.finished
+        leg = await sipp_call(server, controller, "queue_callback.xml", "4008001234", timeout_s=40)
         assert leg.callback and leg.ivr_choices == ("0",)
         center.flush()
         call = center.get_call(leg.call_id)

@@ -6,7 +6,6 @@ short tones (no TTS engine), and application status comes from a small in-memory
 
 from __future__ import annotations
 
-import asyncio
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from lendline.telephony.media import MediaScheduler, WavRecordingSink
 from lendline.telephony.prompts import PromptCache
 from lendline.telephony.server import SipServer
 
-from .conftest import free_udp_port, needs_sipp, run_sipp
+from .conftest import needs_sipp, sipp_call
 
 pytestmark = [needs_sipp, pytest.mark.sipp]
 ID_NUMBER = "11010519491231002X"
@@ -63,23 +62,8 @@ async def test_ivr_decodes_sipp_dtmf_and_records_the_caller(
     ivr_server: tuple[SipServer, CallController, StatusDesk], tmp_path: Path
 ) -> None:
     server, controller, desk = ivr_server
-    r = await run_sipp(
-        server.port,
-        "ivr_dtmf.xml",
-        "4008001234",
-        "-mi",
-        "127.0.0.1",
-        "-mp",
-        str(free_udp_port()),
-        timeout_s=40,
-    )
-    assert r.rc == 0, r.out
+    leg = await sipp_call(server, controller, "ivr_dtmf.xml", "4008001234", timeout_s=40)
     assert desk.asked == [ID_NUMBER]
-    for _ in range(50):
-        if controller.finished:
-            break
-        await asyncio.sleep(0.1)
-    (leg,) = controller.finished
     assert leg.ivr_choices == ("3", "0")  # status (the ID asked above), then an agent
     (wav_path,) = tmp_path.glob("*.wav")
     with wave.open(str(wav_path)) as w:

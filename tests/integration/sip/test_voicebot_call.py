@@ -3,7 +3,6 @@ media leg (greeting spoken, states recorded) until the caller hangs up."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from lendline.app import build_container
 from lendline.store.models import SkillRow
 from tests.conftest import make_settings
 
-from .conftest import free_udp_port, needs_sipp, run_sipp
+from .conftest import needs_sipp, sipp_call
 
 pytestmark = [needs_sipp, pytest.mark.sipp]
 
@@ -45,22 +44,7 @@ async def test_bot_decision_runs_the_dialogue_flow(tmp_path: Path, sqlite_url: s
     try:
         server, center = c.services["sip_server"], c.services["call_center"]
         controller = c.services["call_controller"]
-        r = await run_sipp(
-            server.port,
-            "call_talk_to_agent.xml",
-            "95588",
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            str(free_udp_port()),
-            timeout_s=30,
-        )
-        assert r.rc == 0, r.out
-        for _ in range(50):
-            if controller.finished:
-                break
-            await asyncio.sleep(0.1)
-        (leg,) = controller.finished
+        leg = await sipp_call(server, controller, "call_talk_to_agent.xml", "95588", timeout_s=30)
         assert center.decision(leg.call_id).target_kind == "bot"
         assert leg.ivr_choices, "the voicebot did not run"  # the flow's states, in order
         assert center.get_call(leg.call_id).state.value == "ended"
