@@ -112,6 +112,12 @@ class CallController(AgentLegs, QueueWait):
         self._connect(leg.agent_media, call)
         if leg.media is None or not leg.connected or leg.consult is not None:
             return
+        self.hold_caller(leg, on_hold)
+
+    @staticmethod
+    def hold_caller(leg: CallLeg, on_hold: bool) -> None:
+        """Music for the caller while the agent holds; the bridge back on resume."""
+        assert leg.media is not None and leg.agent_media is not None
         if on_hold:
             leg.media.unbridge()
             leg.media.start_hold(MusicOnHold())

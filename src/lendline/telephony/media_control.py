@@ -12,7 +12,6 @@ from __future__ import annotations
 from lendline.errors import ValidationError
 from lendline.telephony.call_leg import CallLeg
 from lendline.telephony.controller import CallController
-from lendline.telephony.media.hold import MusicOnHold
 
 _KEYS = frozenset("0123456789*#ABCD")
 
@@ -35,13 +34,7 @@ class SipMediaControl:
         def apply() -> None:
             if leg.media is None or leg.agent_media is None or leg.media.closed:
                 return
-            if on:
-                leg.media.unbridge()
-                leg.media.start_hold(MusicOnHold())
-            else:
-                leg.media.stop_hold()
-                leg.media.bridge(leg.agent_media)
-            leg.agent_on_hold = on
+            self.controller.hold_caller(leg, on)
 
         return self.controller.call_soon(apply)
 
