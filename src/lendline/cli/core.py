@@ -30,7 +30,7 @@ def _run_server(settings_overrides: dict[str, object], *, seed_demo: bool) -> No
 
         summary = seed_demo_data(container)
         console.print(f"[green]demo data[/]: {summary}")
-    app = create_app(container)
+    app = create_app(container, freeze_gc=True)
     base = f"http://{settings.http_host}:{settings.http_port}"
     console.print(f"[bold]lendline[/] on {base}")
     console.print(f"  API docs     {base}/docs")

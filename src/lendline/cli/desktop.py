@@ -66,6 +66,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "p99 ms",
             "max ms",
             "server CPU ms/call",
+            "full GCs (max ms)",
             "load avg",
         ):
             table.add_column(col)
@@ -83,6 +84,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 f"{r['p99_ms']}",
                 f"{r['max_ms']}",
                 f"{r['server_cpu_ms_per_call']}",
+                f"{r['gc_full_collections']} ({r['gc_full_max_ms']})",
                 f"{r['load_avg_1m']}",
             )
         console.print(table)

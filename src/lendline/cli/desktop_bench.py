@@ -13,6 +13,7 @@ With ``connector_delay_s`` every connector answers that much later (a slow lende
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -52,6 +53,25 @@ class _Delayed:
             return await fn(*a, **kw)
 
         return delayed
+
+
+class _GcPauses:
+    """A ``gc.callbacks`` hook: how long each collection paused the server's threads."""
+
+    def __init__(self) -> None:
+        self.full_ms: list[float] = []
+        self.young_max_ms = 0.0
+        self._t0 = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._t0) * 1000
+        if info["generation"] == 2:
+            self.full_ms.append(ms)
+        else:
+            self.young_max_ms = max(self.young_max_ms, ms)
 
 
 def run(
@@ -113,7 +133,7 @@ def run(
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(container),
+            create_app(container, freeze_gc=True),  # as lendline serve does
             log_level="warning",
             lifespan="on",
             backlog=4096,
@@ -150,6 +170,8 @@ def run(
     for aid in tokens:
         center.set_agent_state(aid, AgentState.AVAILABLE)
     time.sleep(1.0)  # let the state pushes and wallboard settle
+    gc_pauses = _GcPauses()
+    gc.callbacks.append(gc_pauses)
     t_start = time.monotonic()
     cpu0 = time.process_time()
     injected = []
@@ -164,6 +186,7 @@ def run(
     out, _ = child.communicate(timeout=120)
     server_cpu_s = time.process_time() - cpu0
     wall_s = time.monotonic() - t_start
+    gc.callbacks.remove(gc_pauses)
     got = json.loads(out.strip().splitlines()[-1])
     server.should_exit = True
     thread.join(15)
@@ -191,6 +214,9 @@ def run(
         "max_ms": round(max(latencies), 2) if latencies else None,
         "server_cpu_ms_per_call": round(server_cpu_s * 1000 / max(1, calls), 2),
         "server_cpu_share": round(server_cpu_s / wall_s, 2),  # cores busy on average
+        "gc_full_collections": len(gc_pauses.full_ms),
+        "gc_full_max_ms": round(max(gc_pauses.full_ms, default=0.0), 1),
+        "gc_young_max_ms": round(gc_pauses.young_max_ms, 1),
         "load_avg_1m": round(os.getloadavg()[0], 1),
     }
 
