@@ -22,6 +22,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         slow_ms: float = typer.Option(200.0, help="second run: connectors answer this late"),
         deadline_s: float = typer.Option(0.8, help="screen-pop deadline for the connectors"),
         deflate: bool = typer.Option(True, help="WebSocket permessage-deflate (serve's default)"),
+        freeze_gc: bool = typer.Option(
+            True, help="freeze the start-up heap out of the collector's walk (serve's default)"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print JSON only"),
     ) -> None:
         """Time from the reservation event to the screen pop at the agent's socket."""
@@ -36,6 +39,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 connector_delay_s=0.0,
                 deadline_s=deadline_s,
                 deflate=deflate,
+                freeze_gc=freeze_gc,
             )
         ]
         if slow_ms > 0:
@@ -47,6 +51,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     connector_delay_s=slow_ms / 1000,
                     deadline_s=deadline_s,
                     deflate=deflate,
+                    freeze_gc=freeze_gc,
                 )
             )
         if as_json:

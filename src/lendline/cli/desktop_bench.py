@@ -82,6 +82,7 @@ def run(
     connector_delay_s: float,
     deadline_s: float,
     deflate: bool = True,
+    freeze_gc: bool = True,
 ) -> dict[str, Any]:
     import uvicorn
     from sqlalchemy import select
@@ -133,7 +134,7 @@ def run(
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(container, freeze_gc=True),  # as lendline serve does
+            create_app(container, freeze_gc=freeze_gc),  # on: as lendline serve does
             log_level="warning",
             lifespan="on",
             backlog=4096,
@@ -205,6 +206,7 @@ def run(
         "rate_per_s": rate,
         "connector_delay_ms": connector_delay_s * 1000,
         "ws_deflate": deflate,
+        "gc_frozen_at_start": freeze_gc,
         "pops_received": len(latencies),
         "pops_to_wrong_agent": wrong,
         "pops_with_missing_parts": missing,
