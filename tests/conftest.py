@@ -146,6 +146,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "demo_customers": 120,
         "demo_password": "demo-Passw0rd!",
         "session_secret": "test-secret",
+        "nlu_warm_at_start": False,  # loaded by the tests that talk to the bot, when they do
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
 
     # --- dialogue ---
     nlu_model: str = Field("baseline", description="baseline | encoder | path to a trained model")
+    nlu_warm_at_start: bool = Field(
+        True, description="load (or train and cache) the NLU model in the background at start"
+    )
     nlu_confidence_threshold: float = Field(
         0.5, description="calibrated intent confidence below which the bot asks again"
     )

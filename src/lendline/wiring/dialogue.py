@@ -2,17 +2,21 @@
 
 Registers ``services["dialogue"]`` (``ConversationService``; calls run it through
 ``lendline.telephony.voicebot``) and ``services["dialogue_engine"]`` (the I/O-free
-``DialogueEngine``). The NLU
-model loads on first use so that start-up stays fast.
+``DialogueEngine``). The NLU model loads in a background thread when the container starts
+(``settings.nlu_warm_at_start``), so start-up stays fast and the first caller does not
+wait for it; without that it loads on first use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from lendline.dialogue.actions import BUILTIN_ACTIONS
 from lendline.dialogue.engine import DialogueEngine
@@ -26,18 +30,44 @@ from lendline.store.dialogue_backend import StoreBackend
 if TYPE_CHECKING:
     from lendline.app import Container
 
+log = structlog.get_logger(__name__)
+
 
 class LazyUnderstanding:
-    """Loads the configured NLU model the first time it is needed."""
+    """Loads the configured NLU model the first time it is needed, or ahead with ``warm``."""
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
         self._inner: Understanding | None = None
+        self._lock = threading.Lock()
+        self.warm_thread: threading.Thread | None = None
+
+    def _loaded(self) -> Understanding:
+        with self._lock:  # a turn during the warm-up waits for it instead of loading twice
+            if self._inner is None:
+                self._inner = default_understanding(self.spec)
+            return self._inner
+
+    def warm(self) -> threading.Thread:
+        """Load (or train and cache) the model on a daemon thread; returns the thread."""
+
+        def run() -> None:
+            try:
+                self._loaded()
+            except Exception:  # the first turn reports it, with the caller's context
+                log.exception("nlu_warm_up_failed", model=self.spec)
+
+        thread = threading.Thread(target=run, name="nlu-warm-up", daemon=True)
+        thread.start()
+        self.warm_thread = thread
+        return thread
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
 
     def understand(self, text: str, *, today: date, lang: str) -> Understood:
-        if self._inner is None:
-            self._inner = default_understanding(self.spec)
-        return self._inner.understand(text, today=today, lang=lang)
+        return self._loaded().understand(text, today=today, lang=lang)
 
 
 class _ServiceSms:
@@ -71,6 +101,12 @@ def wire(container: Container) -> None:
         services=container.services,
     )
     understanding = container.services.get("nlu_understanding") or LazyUnderstanding(s.nlu_model)
+    if isinstance(understanding, LazyUnderstanding) and s.nlu_warm_at_start:
+
+        async def warm() -> None:
+            understanding.warm()
+
+        container.on_start(warm)
     engine = DialogueEngine(flows, understanding, backend, threshold=s.nlu_confidence_threshold)
     repo = ConversationRepository(container.db, container.field_cipher)
     container.services["dialogue_backend"] = backend

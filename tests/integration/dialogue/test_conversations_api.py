@@ -218,3 +218,23 @@ def test_a_stale_copy_is_refused_by_the_store(world: Any) -> None:
         svc.store.save_turn(b, "我要投诉", rb, c.clock.now())
     assert ei.value.code == "conversation_busy"
     assert svc.store.load(cid).where == "product_enquiry.ask_type"
+
+
+def test_the_nlu_model_loads_in_the_background_at_start(settings: Settings) -> None:
+    """With ``nlu_warm_at_start`` the model is loaded while nobody waits for it, so the
+    first caller's turn does not pay for loading (or training) it; without, it stays lazy."""
+    cold = build_container(settings.model_copy(update={"nlu_warm_at_start": False}))
+    with TestClient(create_app(cold)):
+        assert not cold.services["dialogue_engine"].nlu.loaded
+        assert cold.services["dialogue_engine"].nlu.warm_thread is None
+    c = build_container(settings.model_copy(update={"nlu_warm_at_start": True}))
+    with TestClient(create_app(c)) as tc:
+        nlu = c.services["dialogue_engine"].nlu
+        assert nlu.warm_thread is not None
+        nlu.warm_thread.join(timeout=300)
+        assert nlu.loaded
+        create_user(c, "sup", "supervisor")
+        tc.headers.update(login(tc, "sup"))
+        conv = _open(tc, channel="web", language="zh-CN")
+        reply = _say(tc, conv["conversation_id"], text="我想贷款")
+        assert reply["intent"] == "apply_loan"
