@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     routing_tick_s: float = Field(0.25, description="how often routing timers are checked")
 
     # --- dialogue ---
-    nlu_model: str = Field("baseline", description="baseline | encoder | path to a trained model")
+    nlu_model: str = Field(
+        "encoder", description="encoder | baseline | path to a trained model (docs/nlu.md)"
+    )
     nlu_warm_at_start: bool = Field(
         True, description="load (or train and cache) the NLU model in the background at start"
     )

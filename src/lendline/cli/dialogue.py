@@ -41,6 +41,10 @@ def run_stories(
 
     configure_logging("WARNING")
 
+    if not nlu:
+        from lendline.settings import load_settings
+
+        nlu = load_settings().nlu_model
     world = StoryWorld(nlu_model=nlu)
     try:
         results = []
@@ -129,7 +133,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @bot.command("test")
     def test(
         files: list[Path] = typer.Argument(None, help="story files or folders (default stories/)"),
-        nlu: str = typer.Option("baseline", help="NLU model spec"),
+        nlu: str = typer.Option("", help="NLU model spec (default: settings, encoder)"),
         name: str = typer.Option(None, "-k", help="only stories whose name contains this"),
         as_json: bool = typer.Option(False, "--json", help="print results as JSON"),
     ) -> None:
@@ -222,7 +226,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @bench.command("dialogue")
     def bench_dialogue(
         files: list[Path] = typer.Argument(None, help="story files or folders (default stories/)"),
-        nlu: str = typer.Option("baseline", help="NLU model spec"),
+        nlu: str = typer.Option("", help="NLU model spec (default: settings, encoder)"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Turns and simulated talk time per completed task, with the stories as callers."""

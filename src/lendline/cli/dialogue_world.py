@@ -45,7 +45,7 @@ def _traits(c: CustomerFacts) -> set[str]:
 class StoryWorld:
     """Implements both ``StoryDriver`` and ``CustomerPicker`` over a fresh container."""
 
-    def __init__(self, *, nlu_model: str = "baseline", customers: int = WORLD_CUSTOMERS) -> None:
+    def __init__(self, *, nlu_model: str = "encoder", customers: int = WORLD_CUSTOMERS) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="lendline-stories-")
         root = Path(self._tmp.name)
         url = f"sqlite:///{root / 'stories.db'}"

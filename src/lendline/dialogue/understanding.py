@@ -45,7 +45,7 @@ class NluUnderstanding:
         )
 
 
-def default_understanding(spec: str = "baseline") -> Understanding:
+def default_understanding(spec: str = "encoder") -> Understanding:
     """The nlu feature's default model (``settings.nlu_model``) and slot extractor."""
     from lendline.dialogue import nlu
 

@@ -10,6 +10,7 @@ from lendline.dialogue.nlu import INTENTS, IntentClassifier, load_classifier, re
 from lendline.dialogue.nlu.dataset import Example, builtin_files, load_many
 from lendline.dialogue.nlu.linear import LinearIntentModel
 from lendline.dialogue.nlu.persist import load_model, save_model
+from lendline.dialogue.nlu.text import normalise
 from lendline.errors import ConfigError
 
 
@@ -29,6 +30,12 @@ def test_data_covers_the_fixed_taxonomy() -> None:
         assert {e.label for e in train} == set(INTENTS)
         heldout = load_many(builtin_files(lang, "heldout"))
         assert not {e.text for e in heldout} & {e.text for e in train}
+        # the independent set, written without seeing the training files, shares no
+        # utterance with them even after the model's own normalisation
+        fresh = load_many(builtin_files(lang, "eval_fresh"))
+        assert {e.label for e in fresh} == set(INTENTS)
+        seen = {normalise(e.text) for e in train}
+        assert not [e.text for e in fresh if normalise(e.text) in seen]
 
 
 @pytest.mark.parametrize(
