@@ -24,7 +24,7 @@ from lendline.calls.records import CallRecordWriter, snapshot
 from lendline.clock import Clock
 from lendline.compliance.fieldcrypt import FieldCipher
 from lendline.domain.agent import Agent, AgentState
-from lendline.domain.call import DISPOSITION_CODES, Call, CallState, Disposition
+from lendline.domain.call import DISPOSITION_CODES, Call, CallState, Disposition, EndReason
 from lendline.domain.customer import Customer
 from lendline.domain.events import AgentStateChanged, CallEnded, CallRouted, DomainEvent
 from lendline.domain.identity import normalize_phone
@@ -111,6 +111,33 @@ class EngineCallCenter:
     def ensure_agents(self) -> None:
         if not self._agents_loaded:
             self.load_agents()
+
+    def close_interrupted(self) -> list[str]:
+        """Close the records this node left open when it last stopped uncleanly.
+
+        Run at start-up, before this node takes calls: a record of this node (``node_id``)
+        that never ended belongs to a call whose media died with the process (a crash, a
+        kill, a power cut). It is kept and closed as ``ended`` / ``interrupted`` at the
+        time of the restart, its talk time left unknown; calls this process carries are
+        never touched, nor records of other nodes sharing the database.
+        """
+        now = self.clock.now()
+        closed: list[str] = []
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(CallRow).where(
+                    CallRow.node_id == self.node_id,
+                    CallRow.ended_at.is_(None),
+                )
+            ).all()
+            for row in rows:
+                if row.call_id in self.engine.calls:
+                    continue
+                row.state = CallState.ENDED.value
+                row.ended_at = now
+                row.end_reason = EndReason.INTERRUPTED.value
+                closed.append(row.call_id)
+        return closed
 
     def load_agents(self) -> int:
         """(Re)load agents and skills from the store; live states are kept."""

@@ -203,6 +203,14 @@ class ChunkSealer:
         return out
 
 
+def seal_chunk(header: Header, dek: bytes, index: int, last: bool, data: bytes) -> bytes:
+    """Seal one chunk at ``index`` (used to re-seal the final chunk of a salvaged stream;
+    its nonce differs from the non-final one by the flag, so it is never reused)."""
+    return AESGCM(dek).encrypt(
+        _nonce(header.nonce_prefix, index, last), data, _chunk_aad(header.recording_id)
+    )
+
+
 def open_chunks(header: Header, dek: bytes, sealed: Iterable[bytes]) -> Iterator[bytes]:
     """Decrypt sealed chunks in order (each exactly as written); raise on any tampering."""
     aead = AESGCM(dek)

@@ -67,6 +67,7 @@ class EndReason(StrEnum):
     CALLBACK = "callback"
     VOICEMAIL = "voicemail"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # the node carrying it stopped uncleanly; closed at restart
 
 
 _S, _E = CallState, CallEvent

@@ -121,3 +121,18 @@ class LocalBlobStore:
 
     def exists(self, name: str) -> bool:
         return self._path(name).is_file()
+
+    def salvage_partial(self, name: str) -> str | None:
+        """The object a writer of ``name`` left unfinished (a crash before ``close``).
+
+        Renames ``<name>.part`` to ``<name>.salvaged`` (so a new writer of ``name`` may
+        start) and returns that object's name, readable with ``read_blocks`` and removed
+        with ``delete``; an earlier, interrupted salvage is returned again. ``None`` when
+        there is nothing to salvage.
+        """
+        path = self._path(name)
+        salvaged = path.with_name(path.name + ".salvaged")
+        part = path.with_name(path.name + ".part")
+        if part.is_file() and not salvaged.is_file():
+            os.replace(part, salvaged)
+        return f"{name}.salvaged" if salvaged.is_file() else None

@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from lendline.compliance.envelope import (
     new_header,
     open_chunk,
     open_chunks,
+    seal_chunk,
     sealed_chunk_bytes,
     unwrap_key,
 )
@@ -112,6 +113,17 @@ def view_of(r: RecordingRow) -> RecordingView:
     )
 
 
+@dataclass(frozen=True)
+class RecoveryOutcome:
+    """What ``recover_interrupted`` did with one recording left open by an unclean stop."""
+
+    recording_id: str
+    call_id: str
+    outcome: str  # recovered | completed | lost | failed: <why>
+    duration_s: float
+    chunks: int
+
+
 class VaultWriter:
     """One recording being written; not thread-safe (one media task writes it)."""
 
@@ -152,6 +164,8 @@ class VaultWriter:
         self._closed = True
         self._blob.write(self._sealer.finish())
         self._blob.close()
+        with self._vault._lock:
+            self._vault._writing.discard(self.recording_id)
         return self._vault._sealed(
             self._header, self._dek, self._sealer.plaintext_bytes, self._paused_s
         )
@@ -172,6 +186,7 @@ class RecordingVault:
         self.clock = clock
         self.retention = retention
         self._lock = threading.Lock()
+        self._writing: set[str] = set()  # recordings this process has open
 
     # --- RecordingSink ---
     def open(self, meta: RecordingMeta, *, team_id: str | None = None) -> VaultWriter:
@@ -208,12 +223,24 @@ class RecordingVault:
         self.blobs.put(f"{recording_id}.key", header.to_bytes())
         with self.db.session() as s:
             s.add(row)
+        with self._lock:
+            self._writing.add(recording_id)
         return VaultWriter(self, recording_id, header, dek)
 
     def _sealed(
-        self, header: Header, dek: bytes, audio_bytes: int, paused_s: float
+        self,
+        header: Header,
+        dek: bytes,
+        audio_bytes: int,
+        paused_s: float,
+        *,
+        recovered: bool = False,
     ) -> RecordingInfo:
-        """Close the index row: link it to its call, then seal the final metadata."""
+        """Close the index row: link it to its call, then seal the final metadata.
+
+        ``recovered``: salvaged after an unclean stop, so it ended when its audio did,
+        not now.
+        """
         recording_id = header.recording_id
         with self.db.session() as s:
             r = s.get(RecordingRow, recording_id)
@@ -231,10 +258,89 @@ class RecordingVault:
             r.audio_bytes = audio_bytes
             r.duration_s = audio_bytes / bytes_per_s if bytes_per_s else 0.0
             r.paused_s = paused_s
-            r.ended_at = self.clock.now()
+            r.ended_at = (
+                r.started_at + timedelta(seconds=r.duration_s) if recovered else self.clock.now()
+            )
             r.state = "sealed"
             self.blobs.put(f"{recording_id}.key", header.sealed(dek, meta_of_row(r)).to_bytes())
             return RecordingInfo(recording_id, r.call_id, r.duration_s, audio_bytes, paused_s)
+
+    # --- after an unclean stop ---
+    def recover_interrupted(self, node_id: str) -> list[RecoveryOutcome]:
+        """Seal the recordings this node was writing when it last stopped uncleanly.
+
+        Run at start-up. A recording still ``recording`` whose call is this node's and
+        that no writer of this process holds lost its writer with the process. Every
+        complete sealed chunk that reached the store is authenticated and kept; the last
+        one is re-sealed as the final chunk (a fresh nonce: the "last" flag is part of
+        it), so the recording reads, verifies and plays like any other, up to the last
+        whole chunk (≤ ``CHUNK_BYTES`` of audio, about two seconds of a call, is lost
+        with the process). A store that cannot hand back unfinished objects (S3: the
+        multipart upload is not completed) leaves the row as it is, reported ``lost``.
+        Recordings of other nodes sharing the database are never touched.
+        """
+        with self.db.session() as s:
+            candidates = [
+                (r.recording_id, r.call_id)
+                for r, call_node in s.execute(
+                    select(RecordingRow, CallRow.node_id)
+                    .join(CallRow, CallRow.call_id == RecordingRow.call_id)
+                    .where(RecordingRow.state == "recording")
+                )
+                if call_node == node_id
+            ]
+        with self._lock:
+            candidates = [c for c in candidates if c[0] not in self._writing]
+        outcomes = []
+        for rid, call_id in candidates:
+            try:
+                outcomes.append(self._recover(rid, call_id))
+            except Exception as exc:  # one bad recording never stops the node starting
+                outcomes.append(RecoveryOutcome(rid, call_id, f"failed: {exc}"[:200], 0.0, 0))
+        return outcomes
+
+    def _recover(self, recording_id: str, call_id: str) -> RecoveryOutcome:
+        name = f"{recording_id}.audio"
+        salvage = getattr(self.blobs, "salvage_partial", None)
+        partial: str | None = salvage(name) if salvage is not None else None
+        header = Header.from_bytes(self.blobs.get(f"{recording_id}.key"))
+        master = self.keys.keyring.get(header.key_id)
+        dek = unwrap_key(master, header.key_id, recording_id, header.wrapped_dek)
+        block = sealed_chunk_bytes(header)
+        if partial is None and self.blobs.exists(name):
+            # the writer finished (its last chunk is flagged) but the row was never sealed
+            audio_bytes = sum(
+                len(p) for p in open_chunks(header, dek, self.blobs.read_blocks(name, block))
+            )
+            info = self._sealed(header, dek, audio_bytes, 0.0, recovered=True)
+            return RecoveryOutcome(recording_id, call_id, "completed", info.duration_s, 0)
+        if partial is None and salvage is None:
+            return RecoveryOutcome(recording_id, call_id, "lost", 0.0, 0)
+        out = self.blobs.open_write(name)
+        kept = 0
+        previous: tuple[bytes, bytes] | None = None  # (sealed, plaintext) of the newest chunk
+        try:
+            for sealed in self.blobs.read_blocks(partial, block) if partial else iter(()):
+                if len(sealed) != block:
+                    break  # torn write: the process died inside this chunk
+                try:
+                    pcm = open_chunk(header, dek, kept, False, sealed)
+                except TamperedError:
+                    break
+                if previous is not None:
+                    out.write(previous[0])  # not the last: kept exactly as sealed
+                previous = (sealed, pcm)
+                kept += 1
+            last_pcm = previous[1] if previous is not None else b""
+            out.write(seal_chunk(header, dek, max(kept - 1, 0), True, last_pcm))
+            out.close()
+        except BaseException:
+            out.abort()
+            raise
+        if partial:
+            self.blobs.delete(partial)
+        info = self._sealed(header, dek, kept * header.chunk_bytes, 0.0, recovered=True)
+        return RecoveryOutcome(recording_id, call_id, "recovered", info.duration_s, kept)
 
     # --- reads ---
     def get(self, recording_id: str) -> RecordingView:

@@ -7,6 +7,7 @@ Registers: ``audit``, ``recording_sink`` (= ``vault``), ``vault_lifecycle``, ``o
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import replace
 from pathlib import Path
@@ -146,6 +147,29 @@ def wire(container: Container) -> None:
         )
 
     container.on_start(audit_policy_in_force)
+
+    async def recover_recordings() -> None:
+        # before this node takes calls: seal what an unclean stop left open, audit each
+        outcomes = await asyncio.to_thread(vault.recover_interrupted, settings.node_id)
+        for o in outcomes:
+            log.warning(
+                "recording_left_open_by_unclean_stop",
+                recording=o.recording_id,
+                call=o.call_id,
+                outcome=o.outcome,
+                duration_s=round(o.duration_s, 1),
+            )
+            await asyncio.to_thread(
+                audit.record,
+                actor="system",
+                action="recording.recover",
+                target=o.recording_id,
+                outcome=o.outcome.split(":")[0],
+                detail=f"call {o.call_id}, node {settings.node_id}: {o.outcome}; "
+                f"{o.duration_s:.1f} s kept ({o.chunks} whole chunks)",
+            )
+
+    container.on_start(recover_recordings)
     if settings.face_verifier == "stub-for-tests":
         from lendline.compliance.face import StubFaceVerifierForTests
 

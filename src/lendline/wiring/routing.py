@@ -79,6 +79,21 @@ def wire(container: Container) -> None:
             log.error("rules_reload_rejected", line=exc.line, detail=exc.detail)
 
     async def start() -> None:
+        closed = await asyncio.to_thread(center.close_interrupted)
+        if closed:
+            log.warning("calls_closed_after_unclean_stop", node=settings.node_id, calls=len(closed))
+            audit = container.services.get("audit")
+            if audit is not None:
+                await asyncio.to_thread(
+                    audit.record,
+                    actor="system",
+                    action="call.interrupted",
+                    target=settings.node_id,
+                    outcome="closed",
+                    detail=f"{len(closed)} call record(s) left open by an unclean stop, "
+                    f"closed at restart: {', '.join(closed[:20])}"
+                    + (" …" if len(closed) > 20 else ""),
+                )
         await asyncio.to_thread(center.load_agents)
         tasks.append(asyncio.create_task(ticker(), name="routing-ticker"))
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

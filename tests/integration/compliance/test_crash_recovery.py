@@ -1,0 +1,164 @@
+"""An unclean stop (crash, kill -9, power cut) keeps every call record and recording.
+
+The "process" that dies is a container whose recording writers are never closed; the
+restart is a second container on the same database and folders, as ``lendline serve``
+builds after a crash. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from lendline.app import Container, build_container
+from lendline.clock import ManualClock
+from lendline.compliance.envelope import CHUNK_BYTES
+from lendline.domain.recording import RecordingMeta
+from lendline.settings import Settings
+from lendline.store.models import CallRow
+from lendline.store.models_compliance import RecordingRow
+from lendline.web.app import create_app
+from tests.integration.compliance.conftest import START
+
+BYTES_PER_S = 8000 * 2 * 2  # stereo 16-bit at 8 kHz
+
+
+def _live_call(c: Container, call_id: str, node: str = "node-1") -> None:
+    with c.db.session() as s:
+        s.add(
+            CallRow(
+                call_id=call_id,
+                state="connected",
+                started_at=START,
+                answered_at=START + timedelta(seconds=5),
+                agent_id="agent01",
+                node_id=node,
+            )
+        )
+
+
+def _writing(c: Container, call_id: str, pcm: bytes) -> tuple[str, object]:
+    """A recording being written when the process dies: never closed."""
+    w = c.services["recording_sink"].open(
+        RecordingMeta(call_id=call_id, started_at=START, caller_masked="13812345678")
+    )
+    for i in range(0, len(pcm), 320):  # 20 ms stereo frames
+        w.write(pcm[i : i + 320])
+    return str(w.recording_id), w
+
+
+def _restarted(settings: Settings, clock: ManualClock) -> Container:
+    return build_container(settings, clock=clock)
+
+
+def _row(c: Container, recording_id: str) -> RecordingRow:
+    with c.db.session() as s:
+        row = s.get(RecordingRow, recording_id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def test_a_recording_cut_by_a_crash_is_kept_up_to_its_last_whole_chunk(
+    container: Container, settings: Settings, clock: ManualClock
+) -> None:
+    pcm = os.urandom(300_000)  # 9.4 s: four whole 64 KiB chunks reach the disk
+    _live_call(container, "call-crash")
+    rid, _writer = _writing(container, "call-crash", pcm)
+    assert _row(container, rid).state == "recording"
+
+    after = _restarted(settings, clock)
+    outcomes = after.services["vault"].recover_interrupted("node-1")
+    assert [(o.recording_id, o.outcome, o.chunks) for o in outcomes] == [(rid, "recovered", 4)]
+    vault = after.services["vault"]
+    kept = 4 * CHUNK_BYTES
+    assert b"".join(vault.pcm_chunks(rid)) == pcm[:kept]
+    assert vault.verify(rid) == kept
+    row = _row(after, rid)
+    assert row.state == "sealed" and row.audio_bytes == kept
+    assert abs(row.duration_s - kept / BYTES_PER_S) < 1e-9
+    assert row.ended_at == START + timedelta(seconds=row.duration_s)
+    assert b"".join(vault.pcm_range(rid, 100_000, 200_000)) == pcm[100_000:200_001]
+    folder = settings.effective_recordings_dir
+    assert sorted(p.name for p in folder.glob(f"{rid}*")) == [f"{rid}.audio", f"{rid}.key"]
+    assert after.services["vault"].recover_interrupted("node-1") == []  # done once
+
+
+def test_a_torn_last_write_and_a_short_recording(
+    container: Container, settings: Settings, clock: ManualClock
+) -> None:
+    _live_call(container, "call-torn")
+    _live_call(container, "call-short")
+    pcm = os.urandom(200_000)  # three whole chunks reach the disk
+    torn, _w1 = _writing(container, "call-torn", pcm)
+    short, _w2 = _writing(container, "call-short", os.urandom(30_000))  # < one chunk
+    part = settings.effective_recordings_dir / f"{torn}.audio.part"
+    with open(part, "ab") as f:
+        f.write(os.urandom(1_000))  # the process died inside a chunk
+    after = _restarted(settings, clock)
+    outcomes = {o.recording_id: o for o in after.services["vault"].recover_interrupted("node-1")}
+    assert outcomes[torn].outcome == "recovered" and outcomes[torn].chunks == 3
+    assert b"".join(after.services["vault"].pcm_chunks(torn)) == pcm[: 3 * CHUNK_BYTES]
+    # nothing whole reached the disk: kept as an empty, sealed, verifiable recording
+    assert outcomes[short].outcome == "recovered" and outcomes[short].chunks == 0
+    assert after.services["vault"].verify(short) == 0
+    assert _row(after, short).state == "sealed"
+
+
+def test_a_recording_finished_on_disk_but_not_in_the_index_is_completed(
+    container: Container, settings: Settings, clock: ManualClock
+) -> None:
+    _live_call(container, "call-done")
+    pcm = os.urandom(150_000)
+    rid, w = _writing(container, "call-done", pcm)
+    w._blob.write(w._sealer.finish())  # type: ignore[attr-defined]
+    w._blob.close()  # type: ignore[attr-defined]  # then the process died
+    after = _restarted(settings, clock)
+    [outcome] = after.services["vault"].recover_interrupted("node-1")
+    assert outcome.outcome == "completed"
+    assert b"".join(after.services["vault"].pcm_chunks(rid)) == pcm
+
+
+def test_other_nodes_and_open_writers_are_left_alone(
+    container: Container, settings: Settings, clock: ManualClock
+) -> None:
+    _live_call(container, "call-node2", node="node-2")
+    _live_call(container, "call-live")
+    theirs, _w1 = _writing(container, "call-node2", os.urandom(100_000))
+    ours_live, w2 = _writing(container, "call-live", os.urandom(100_000))
+    # the same process: its writer is still open, so nothing is recovered
+    assert container.services["vault"].recover_interrupted("node-1") == []
+    w2.close()  # type: ignore[attr-defined]
+    after = _restarted(settings, clock)
+    assert after.services["vault"].recover_interrupted("node-1") == []
+    assert _row(after, theirs).state == "recording"  # node-2 may still be writing it
+    assert _row(after, ours_live).state == "sealed"
+
+
+def test_restart_closes_open_call_records_and_audits_both(
+    container: Container, settings: Settings, clock: ManualClock
+) -> None:
+    _live_call(container, "call-a")
+    _live_call(container, "call-b")
+    _live_call(container, "call-other", node="node-2")
+    rid, _w = _writing(container, "call-a", os.urandom(100_000))
+    clock.advance(60.0)
+    after = _restarted(settings, clock)
+    with TestClient(create_app(after)):  # start-up: lendline serve after the crash
+        with after.db.session() as s:
+            rows = {r.call_id: r for r in s.scalars(select(CallRow))}
+        for call_id in ("call-a", "call-b"):
+            r = rows[call_id]
+            assert (r.state, r.end_reason) == ("ended", "interrupted")
+            assert r.ended_at == START + timedelta(seconds=60)
+            assert r.agent_id == "agent01" and r.answered_at is not None  # nothing lost
+        assert rows["call-other"].ended_at is None  # another node's live call
+        assert _row(after, rid).state == "sealed"
+        audit = after.services["audit"]
+        [calls] = audit.search(action="call.interrupted", limit=5)
+        assert "2 call record(s)" in calls.detail and "call-a" in calls.detail
+        [rec] = audit.search(action="recording.recover", limit=5)
+        assert rec.target == rid and rec.outcome == "recovered"
