@@ -13,6 +13,14 @@ from typing import Any
 _ID_RE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
 _CARD_RE = re.compile(r"(?<!\d)(\d{4})(\d{8,11})(\d{4})(?!\d)")
 _MOBILE_RE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# lendline's own identifiers (uuid hex: call, recording, conversation, OTP ids) are hex
+# tokens of 16+ characters with letters and digits; a run of their digits can look like a
+# mobile number ("rec-723d15149365409da3d9"). Masking it would corrupt the id in the audit
+# trail, so such tokens are left whole. An ID number (digits, maybe X) or a card number
+# (digits only) is never such a token, and a phone glued to other letters is still masked.
+_HEX_ID_RE = re.compile(
+    r"(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{16,}(?![0-9A-Za-z])"
+)
 
 
 def mask_phone(phone: str) -> str:
@@ -53,7 +61,23 @@ def mask_name(name: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every ID number, bank card and mobile number found in free text."""
+    """Mask every ID number, bank card and mobile number found in free text.
+
+    lendline's hex identifiers inside the text are kept as they are (``_HEX_ID_RE``).
+    """
+    if not _HEX_ID_RE.search(text):
+        return _mask_numbers(text)
+    out: list[str] = []
+    last = 0
+    for m in _HEX_ID_RE.finditer(text):
+        out.append(_mask_numbers(text[last : m.start()]))
+        out.append(m.group())
+        last = m.end()
+    out.append(_mask_numbers(text[last:]))
+    return "".join(out)
+
+
+def _mask_numbers(text: str) -> str:
     text = _ID_RE.sub(lambda m: f"{m.group(1)}********{m.group(3)[-4:].upper()}"[:18], text)
     text = _CARD_RE.sub(lambda m: f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}", text)
     text = _MOBILE_RE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(4)}", text)

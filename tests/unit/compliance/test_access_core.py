@@ -44,6 +44,24 @@ def test_masks() -> None:
     assert "138****5678" in masked and "110105********0021" in masked
 
 
+def test_masking_keeps_lendline_ids_whole_and_still_masks_numbers_around_them() -> None:
+    """A recording id whose hex digits happen to read like a mobile number stayed masked
+    in the audit trail ("rec-723d151****5409da3d9"): the purge entry lost its target."""
+    rid = "rec-723d15149365409da3d9"  # "15149365409": 1, 5, then nine digits
+    assert mask_text(rid) == rid
+    call_id = "d15149365409a" + "0" * 19  # a uuid4 hex with the same run
+    assert mask_text(f"calls {call_id}, {rid} closed") == f"calls {call_id}, {rid} closed"
+    # numbers next to them, glued to letters or on their own, are still masked
+    text = f"{rid} 客户13812345678 tel13812345678 13812345678abc 110105194912310021"
+    masked = mask_text(text)
+    assert masked.startswith(rid + " ")
+    assert "13812345678" not in masked and "110105194912310021" not in masked
+    assert masked.count("138****5678") == 3
+    # an ID number or a card number is never taken for an identifier
+    assert mask_text("11010519491231002X") == "110105********002X"
+    assert mask_text("6222021234567890123") == "6222***********0123"
+
+
 def test_row_scopes() -> None:
     agent = scope_for(Role.AGENT, "agent01", "team_a")
     lead = scope_for(Role.TEAM_LEAD, None, "team_a")
