@@ -275,7 +275,8 @@ class RecordingVault:
         one is re-sealed as the final chunk (a fresh nonce: the "last" flag is part of
         it), so the recording reads, verifies and plays like any other, up to the last
         whole chunk (≤ ``CHUNK_BYTES`` of audio, about two seconds of a call, is lost
-        with the process). A store that cannot hand back unfinished objects (S3: the
+        with the process). A recording whose writer finished but whose row was not sealed
+        is completed whole. A store that cannot hand back unfinished objects (S3: the
         multipart upload is not completed) leaves the row as it is, reported ``lost``.
         Recordings of other nodes sharing the database are never touched.
         """
