@@ -320,10 +320,10 @@ class EngineCallCenter:
             self._publish(events, [call, cb])
             return cb
 
-    def abandon(self, call_id: str) -> Call:
+    def abandon(self, call_id: str, *, interrupted: bool = False) -> Call:
         with self._lock:
             call = self._live(call_id)
-            self._run(lambda: self.engine.abandon(call_id), call)
+            self._run(lambda: self.engine.abandon(call_id, interrupted=interrupted), call)
             return call
 
     def accept(self, call_id: str, agent_id: str) -> Call:

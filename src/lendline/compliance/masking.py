@@ -13,13 +13,15 @@ from typing import Any
 _ID_RE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
 _CARD_RE = re.compile(r"(?<!\d)(\d{4})(\d{8,11})(\d{4})(?!\d)")
 _MOBILE_RE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-# lendline's own identifiers (uuid hex: call, recording, conversation, OTP ids) are hex
-# tokens of 16+ characters with letters and digits; a run of their digits can look like a
-# mobile number ("rec-723d15149365409da3d9"). Masking it would corrupt the id in the audit
-# trail, so such tokens are left whole. An ID number (digits, maybe X) or a card number
-# (digits only) is never such a token, and a phone glued to other letters is still masked.
-_HEX_ID_RE = re.compile(
-    r"(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{16,}(?![0-9A-Za-z])"
+# lendline's own identifiers can hold a run of digits that reads like a mobile number
+# ("rec-723d15149365409da3d9"); masking it would corrupt the id in the audit trail. Only
+# their exact shapes are kept whole: a recording id, an OTP or rate-review id, and a bare
+# 32-character lowercase uuid hex (call, conversation, event ids), each standing alone.
+# A phone, ID or card number with letters glued to it is still masked.
+_LENDLINE_ID_RE = re.compile(
+    r"(?<![0-9A-Za-z_-])"
+    r"(?:rec-[0-9a-f]{20}|(?:otp|rr)-[0-9a-f]{16}|(?:ev_|d_)?[0-9a-f]{32})"
+    r"(?![0-9A-Za-z_-])"
 )
 
 
@@ -63,13 +65,13 @@ def mask_name(name: str) -> str:
 def mask_text(text: str) -> str:
     """Mask every ID number, bank card and mobile number found in free text.
 
-    lendline's hex identifiers inside the text are kept as they are (``_HEX_ID_RE``).
+    lendline's own identifiers inside the text are kept as they are (``_LENDLINE_ID_RE``).
     """
-    if not _HEX_ID_RE.search(text):
+    if not _LENDLINE_ID_RE.search(text):
         return _mask_numbers(text)
     out: list[str] = []
     last = 0
-    for m in _HEX_ID_RE.finditer(text):
+    for m in _LENDLINE_ID_RE.finditer(text):
         out.append(_mask_numbers(text[last : m.start()]))
         out.append(m.group())
         last = m.end()

@@ -234,7 +234,10 @@ class RoutingEngine(Matching, EngineViews):
             self._wrap_call.pop(agent_id, None)
             self._offer_agent(agent)
 
-    def abandon(self, call_id: str) -> EventBatch:
+    def abandon(self, call_id: str, *, interrupted: bool = False) -> EventBatch:
+        """The caller is gone before talking to an agent. ``interrupted``: lendline cut
+        the call (a node stopping), not the caller: ended ``interrupted`` and not counted
+        in the queue's abandonment."""
         call = self.call(call_id)
         if call.state is CallState.CONNECTED:
             raise Conflict("a connected call is hung up, not abandoned", code="call_connected")
@@ -246,9 +249,10 @@ class RoutingEngine(Matching, EngineViews):
             self._agent_event(agent, AgentEvent.DECLINE)
         if w is not None:
             self._unqueue(call_id)
-            self.queues[w.queue].counters.abandoned += 1
+            if not interrupted:
+                self.queues[w.queue].counters.abandoned += 1
         call.apply(CallEvent.ABANDON)
-        self._finish(call, EndReason.ABANDONED)
+        self._finish(call, EndReason.INTERRUPTED if interrupted else EndReason.ABANDONED)
         if agent is not None:
             self._offer_agent(agent)
         return self._drain()

@@ -124,6 +124,8 @@ class ControllerBase:
         self.by_supervisor_leg: dict[str, CallLeg] = {}  # listen-in / whisper / barge phones
         self.outcomes: dict[str, asyncio.Future[bool]] = {}  # our INVITEs: answered or not
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.finishing: set[asyncio.Task[Any]] = set()  # ending calls: let them end on stop
+        self.closing = False  # stopping: calls we hang up now end ``interrupted``
         self.finished: list[CallLeg] = []  # recent finished calls (tests, diagnostics)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._early: dict[str, AgentReserved] = {}  # reservations made before we knew the call
@@ -181,10 +183,11 @@ class ControllerBase:
         if self.server is not None:
             self.server.pump()
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)

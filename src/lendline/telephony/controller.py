@@ -47,6 +47,7 @@ from lendline.telephony.sip.session import SessionState
 from lendline.telephony.voicebot import run_voicebot
 
 log = structlog.get_logger(__name__)
+SHUTDOWN_FINISH_S = 10.0  # at most this long for live calls to end properly on a clean stop
 __all__ = ["CallController", "CallLeg", "MediaConfig"]
 
 
@@ -71,7 +72,9 @@ class CallController(AgentLegs, QueueWait):
             elif isinstance(ev, CallEnded):
                 leg.ended.set()
                 self.legs.pop(call.id, None)
-                self._spawn(self._finish(leg, ev.by))
+                ending = self._spawn(self._finish(leg, ev.by))
+                self.finishing.add(ending)
+                ending.add_done_callback(self.finishing.discard)
             elif isinstance(ev, CallUpdated) and leg.media is not None and call.audio:
                 self._connect(leg.media, call)
             return
@@ -301,7 +304,7 @@ class CallController(AgentLegs, QueueWait):
             if call.state is CallState.CONNECTED:
                 self.center.hangup(leg.call_id)
             elif call.state is not CallState.ENDED:
-                self.center.abandon(leg.call_id)
+                self.center.abandon(leg.call_id, interrupted=self.closing)
         except LendlineError as exc:
             log.info("call_end_report_refused", call_id=leg.call_id, detail=exc.detail)
         with contextlib.suppress(LendlineError):
@@ -312,8 +315,13 @@ class CallController(AgentLegs, QueueWait):
             )
 
     async def close(self) -> None:
+        """Stop: hang up every live call and let each end as a hang-up does (its call
+        record ended, its recording sealed) before what is left is cancelled."""
+        self.closing = True
         for leg in list(self.legs.values()):
             self._ua_hangup(leg.sip, "shutting down")
+        if self.finishing:
+            await asyncio.wait(set(self.finishing), timeout=SHUTDOWN_FINISH_S)
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -150,3 +150,45 @@ def test_kill_9_mid_call_then_restart_keeps_record_recording_and_audit(
         assert rec.call_id in closed.detail
     finally:
         c.db.dispose()
+
+
+def test_a_clean_stop_mid_call_ends_the_call_and_seals_its_recording_itself(
+    env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    recordings = Path(env["LENDLINE_DATA_DIR"]) / "recordings"
+    server = Serve(env, int(env["LENDLINE_HTTP_PORT"]), tmp_path / "serve.log")
+    server.start()
+    sipp = subprocess.Popen(
+        [
+            "sipp", f"127.0.0.1:{env['LENDLINE_SIP_PORT']}",
+            "-sf", str(SCENARIOS / "call_talk_long.xml"), "-s", "ivr",
+            "-i", "127.0.0.1", "-p", str(free_udp_port()),
+            "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
+            "-m", "1", "-nostdin", "-timeout", "60s",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if recordings.is_dir() and any(recordings.glob("*.audio.part")):
+                break
+            time.sleep(0.1)
+        time.sleep(3.0)
+        server.signal(signal.SIGTERM)  # an operator's restart: not a crash
+    finally:
+        sipp.kill()
+        sipp.wait()
+    c = build_container(make_settings(tmp_path, database_url))
+    try:
+        with c.db.session() as s:
+            [rec] = s.scalars(select(RecordingRow)).all()
+            call = s.get(CallRow, rec.call_id)
+            assert rec.state == "sealed" and rec.audio_bytes > 0
+            assert call is not None and call.state == "ended"
+            assert call.end_reason == "interrupted"  # we cut it: not the caller abandoning
+        assert c.services["vault"].verify(rec.recording_id) == rec.audio_bytes
+        assert c.services["vault"].recover_interrupted("node-1") == []  # nothing left open
+    finally:
+        c.db.dispose()

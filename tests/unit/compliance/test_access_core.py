@@ -60,6 +60,19 @@ def test_masking_keeps_lendline_ids_whole_and_still_masks_numbers_around_them() 
     # an ID number or a card number is never taken for an identifier
     assert mask_text("11010519491231002X") == "110105********002X"
     assert mask_text("6222021234567890123") == "6222***********0123"
+    # nor are numbers with hex letters glued on (a review found these leaking)
+    for leak in (
+        "卡号6222021234567890123a",
+        "110105194912310021abc",
+        "13812345678abcde",
+        "tel:13812345678DEADBEEF",
+        "+8613812345678abcdef",
+        "rec-13812345678abcdef0123",  # a recording id is 20 hex after "rec-", not 19
+    ):
+        masked = mask_text(leak)
+        assert not any(
+            n in masked for n in ("13812345678", "6222021234567890123", "110105194912310021")
+        ), leak
 
 
 def test_row_scopes() -> None:

@@ -236,6 +236,20 @@ def test_abandon_while_ringing_frees_the_agent() -> None:
     engine.check_invariants()
 
 
+def test_a_call_cut_by_a_stopping_node_is_interrupted_not_abandoned() -> None:
+    engine, _clock = make_engine()
+    queued = arrive(engine)  # no agent: it waits in its queue
+    assert queued.queue is not None and queued.state is CallState.QUEUED
+    counters = engine.queues[queued.queue].counters
+    engine.abandon(queued.call_id, interrupted=True)
+    assert queued.end_reason is EndReason.INTERRUPTED and queued.state is CallState.ENDED
+    assert counters.abandoned == 0  # the caller did not give up: service level unaffected
+    gone = arrive(engine)
+    engine.abandon(gone.call_id)
+    assert gone.end_reason is EndReason.ABANDONED and counters.abandoned == 1
+    engine.check_invariants()
+
+
 def test_random_selector_is_seeded() -> None:
     picks = []
     for _ in range(2):
