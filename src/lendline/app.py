@@ -7,6 +7,7 @@ Each feature wires itself in ``lendline.wiring.<feature>.wire(container)``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib
 import os
@@ -48,8 +49,27 @@ class Container:
         self._stoppers.append(fn)
 
     async def start(self) -> None:
+        # the node's lease first: the starters' crash recovery runs only under it
+        from lendline.store.lease import acquire_node_lease
+
+        lease = await asyncio.to_thread(
+            acquire_node_lease, self.db, self.settings.data_dir, self.settings.node_id
+        )
+        self.services["node_lease"] = lease
+        if lease is None:
+            log.warning(
+                "node_id_in_use",
+                node=self.settings.node_id,
+                detail="another live process runs as this node: nothing it left open is "
+                "recovered by this one; give each process its own LENDLINE_NODE_ID",
+            )
         for fn in self._starters:
             await fn()
+
+    @property
+    def owns_node(self) -> bool:
+        """This process holds its node's lease (crash recovery may run)."""
+        return self.services.get("node_lease") is not None
 
     async def stop(self) -> None:
         for fn in reversed(self._stoppers):
@@ -57,6 +77,9 @@ class Container:
                 await fn()
             except Exception:
                 log.exception("stop_failed")
+        lease = self.services.pop("node_lease", None)
+        if lease is not None:
+            lease.release()
         self.db.dispose()
 
 

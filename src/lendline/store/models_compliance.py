@@ -67,6 +67,7 @@ class RecordingRow(Base):
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     hold_reason: Mapped[str] = mapped_column(String(200), default="")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    node_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # writer's node
 
     __table_args__ = (
         Index("ix_recordings_customer_started", "customer_id", "started_at"),

@@ -7,6 +7,7 @@ and each chunk against the header; ``TamperedError`` on any difference.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterator
@@ -179,7 +180,10 @@ class RecordingVault:
         keys: VaultKeys,
         clock: Clock,
         retention: RetentionRules,
+        *,
+        node_id: str = "node-1",
     ) -> None:
+        self.node_id = node_id  # stamped on every recording this process writes
         self.db = db
         self.blobs = blobs
         self.keys = keys
@@ -211,6 +215,7 @@ class RecordingVault:
             duration_s=0.0,
             paused_s=0.0,
             audio_bytes=0,
+            node_id=self.node_id,
         )
         if row.team_id is None and row.agent_id:
             with self.db.session() as s:
@@ -285,10 +290,11 @@ class RecordingVault:
                 (r.recording_id, r.call_id)
                 for r, call_node in s.execute(
                     select(RecordingRow, CallRow.node_id)
-                    .join(CallRow, CallRow.call_id == RecordingRow.call_id)
+                    .outerjoin(CallRow, CallRow.call_id == RecordingRow.call_id)
                     .where(RecordingRow.state == "recording")
                 )
-                if call_node == node_id
+                # stamped with its node; rows from before that column: their call's node
+                if (r.node_id or call_node) == node_id
             ]
         with self._lock:
             candidates = [c for c in candidates if c[0] not in self._writing]
@@ -320,28 +326,39 @@ class RecordingVault:
         out = self.blobs.open_write(name)
         kept = 0
         previous: tuple[bytes, bytes] | None = None  # (sealed, plaintext) of the newest chunk
+        final: bytes | None = None  # the writer's own final chunk, when it got that far
         try:
             for sealed in self.blobs.read_blocks(partial, block) if partial else iter(()):
-                if len(sealed) != block:
-                    break  # torn write: the process died inside this chunk
-                try:
-                    pcm = open_chunk(header, dek, kept, False, sealed)
-                except TamperedError:
+                pcm: bytes | None = None
+                if len(sealed) == block:
+                    with contextlib.suppress(TamperedError):
+                        pcm = open_chunk(header, dek, kept, False, sealed)
+                if pcm is None:  # short, or not a middle chunk: the final one, or torn
+                    try:
+                        final = open_chunk(header, dek, kept, True, sealed)
+                    except TamperedError:
+                        break  # torn write: the process died inside this chunk
+                    if previous is not None:
+                        out.write(previous[0])
+                    out.write(sealed)
                     break
                 if previous is not None:
                     out.write(previous[0])  # not the last: kept exactly as sealed
                 previous = (sealed, pcm)
                 kept += 1
-            last_pcm = previous[1] if previous is not None else b""
-            out.write(seal_chunk(header, dek, max(kept - 1, 0), True, last_pcm))
+            if final is None:
+                last_pcm = previous[1] if previous is not None else b""
+                out.write(seal_chunk(header, dek, max(kept - 1, 0), True, last_pcm))
             out.close()
         except BaseException:
             out.abort()
             raise
         if partial:
             self.blobs.delete(partial)
-        info = self._sealed(header, dek, kept * header.chunk_bytes, 0.0, recovered=True)
-        return RecoveryOutcome(recording_id, call_id, "recovered", info.duration_s, kept)
+        audio_bytes = kept * header.chunk_bytes + (len(final) if final is not None else 0)
+        info = self._sealed(header, dek, audio_bytes, 0.0, recovered=True)
+        outcome = "completed" if final is not None else "recovered"
+        return RecoveryOutcome(recording_id, call_id, outcome, info.duration_s, kept)
 
     # --- reads ---
     def get(self, recording_id: str) -> RecordingView:

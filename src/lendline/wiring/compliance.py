@@ -126,7 +126,9 @@ def wire(container: Container) -> None:
         container.master_key,
         settings.vault_keys_dir or settings.data_dir / "keys" / "vault",
     )
-    vault = RecordingVault(db, _blob_store(settings), keys, clock, policy.retention)
+    vault = RecordingVault(
+        db, _blob_store(settings), keys, clock, policy.retention, node_id=settings.node_id
+    )
     sv["vault"] = vault
     sv["recording_sink"] = vault
     sv["vault_lifecycle"] = VaultLifecycle(vault, audit)
@@ -150,6 +152,8 @@ def wire(container: Container) -> None:
 
     async def recover_recordings() -> None:
         # before this node takes calls: seal what an unclean stop left open, audit each
+        if not container.owns_node:
+            return  # another live process runs as this node: its recordings are live
         outcomes = await asyncio.to_thread(vault.recover_interrupted, settings.node_id)
         for o in outcomes:
             log.warning(

@@ -9,6 +9,7 @@ wait for it; without that it loads on first use.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import threading
@@ -56,6 +57,11 @@ class LazyUnderstanding:
                 self._loaded()
             except Exception:  # the first turn reports it, with the caller's context
                 log.exception("nlu_warm_up_failed", model=self.spec)
+                return
+            if gc.get_freeze_count():
+                # serve froze the start-up heap before the model finished loading: the
+                # model is as long-lived as the rest, so it joins it
+                gc.freeze()
 
         thread = threading.Thread(target=run, name="nlu-warm-up", daemon=True)
         thread.start()

@@ -79,7 +79,7 @@ def wire(container: Container) -> None:
             log.error("rules_reload_rejected", line=exc.line, detail=exc.detail)
 
     async def start() -> None:
-        closed = await asyncio.to_thread(center.close_interrupted)
+        closed = await asyncio.to_thread(center.close_interrupted) if container.owns_node else []
         if closed:
             log.warning("calls_closed_after_unclean_stop", node=settings.node_id, calls=len(closed))
             audit = container.services.get("audit")

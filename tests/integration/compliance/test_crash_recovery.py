@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -127,7 +128,9 @@ def test_other_nodes_and_open_writers_are_left_alone(
 ) -> None:
     _live_call(container, "call-node2", node="node-2")
     _live_call(container, "call-live")
+    container.services["vault"].node_id = "node-2"  # written by node-2's process
     theirs, _w1 = _writing(container, "call-node2", os.urandom(100_000))
+    container.services["vault"].node_id = "node-1"
     ours_live, w2 = _writing(container, "call-live", os.urandom(100_000))
     # the same process: its writer is still open, so nothing is recovered
     assert container.services["vault"].recover_interrupted("node-1") == []
@@ -162,3 +165,75 @@ def test_restart_closes_open_call_records_and_audits_both(
         assert "2 call record(s)" in calls.detail and "call-a" in calls.detail
         [rec] = audit.search(action="recording.recover", limit=5)
         assert rec.target == rid and rec.outcome == "recovered"
+
+
+async def test_a_second_process_with_the_same_node_id_recovers_nothing(
+    container: Container, settings: Settings, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A second ``lendline serve`` as the same node (a mistake, a rolling update) must not
+    close the live node's calls or cut its recordings: only the lease holder recovers."""
+    await container.start()
+    try:
+        assert container.owns_node
+        _live_call(container, "call-live")
+        pcm = os.urandom(200_000)
+        rid, writer = _writing(container, "call-live", pcm)
+        second = _restarted(settings, clock)  # same data folder, same database
+        await second.start()
+        try:
+            assert not second.owns_node
+        finally:
+            await second.stop()
+        if settings.effective_database_url.startswith("postgresql"):
+            # another machine: its own data folder, the same database and node id
+            elsewhere = _restarted(
+                settings.model_copy(update={"data_dir": tmp_path / "elsewhere"}), clock
+            )
+            await elsewhere.start()
+            try:
+                assert not elsewhere.owns_node
+            finally:
+                await elsewhere.stop()
+        with container.db.session() as s:
+            row = s.get(CallRow, "call-live")
+            assert row is not None and row.ended_at is None  # still live
+        assert _row(container, rid).state == "recording"
+        writer.close()  # type: ignore[attr-defined]  # the live call ends normally
+        assert b"".join(container.services["vault"].pcm_chunks(rid)) == pcm
+    finally:
+        await container.stop()
+    # the live process gone, the next start owns the node again
+    third = _restarted(settings, clock)
+    await third.start()
+    try:
+        assert third.owns_node
+    finally:
+        await third.stop()
+
+
+def test_a_recording_whose_call_record_never_reached_the_database_is_recovered(
+    container: Container, settings: Settings, clock: ManualClock
+) -> None:
+    """Call records are written behind (up to a second late); a crash in a call's first
+    second leaves a recording without one. The recording knows its node itself."""
+    pcm = os.urandom(140_000)  # two whole chunks
+    rid, _w = _writing(container, "call-too-young", pcm)
+    after = _restarted(settings, clock)
+    [outcome] = after.services["vault"].recover_interrupted("node-1")
+    assert (outcome.recording_id, outcome.outcome, outcome.chunks) == (rid, "recovered", 2)
+    assert after.services["vault"].recover_interrupted("node-2") == []
+
+
+def test_a_crash_after_the_final_chunk_was_written_keeps_the_whole_recording(
+    container: Container, settings: Settings, clock: ManualClock
+) -> None:
+    _live_call(container, "call-final")
+    pcm = os.urandom(150_000)  # two whole chunks and a short final one
+    rid, w = _writing(container, "call-final", pcm)
+    w._blob.write(w._sealer.finish())  # type: ignore[attr-defined]
+    w._blob._f.flush()  # type: ignore[attr-defined]  # on disk; then the process died
+    after = _restarted(settings, clock)
+    [outcome] = after.services["vault"].recover_interrupted("node-1")
+    assert (outcome.outcome, outcome.chunks) == ("completed", 2)
+    assert b"".join(after.services["vault"].pcm_chunks(rid)) == pcm  # nothing lost
+    assert after.services["vault"].verify(rid) == len(pcm)
