@@ -14,12 +14,16 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import structlog
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from lendline.calls.service import EngineCallCenter
+
+
+log = structlog.get_logger(__name__)
 
 
 class RoutingCollector(Collector):
@@ -37,6 +41,15 @@ class RoutingCollector(Collector):
         center = self._ref() if self._ref is not None else None
         if center is None:
             return
+        try:
+            metrics = self._figures(center)
+        except Exception as exc:  # a scrape never fails: the process's other figures stand
+            log.warning("routing_metrics_unavailable", error=repr(exc))
+            return
+        yield from metrics
+
+    def _figures(self, center: EngineCallCenter) -> list[Metric]:
+        """Every routing figure, read before any is reported (all or none)."""
         waiting = GaugeMetricFamily("lendline_queue_waiting", "Calls waiting", labels=["queue"])
         ewt = GaugeMetricFamily(
             "lendline_queue_ewt_seconds", "Estimated wait of a new call", labels=["queue"]
@@ -68,7 +81,7 @@ class RoutingCollector(Collector):
             "lendline_routing_decisions_per_second", "Decisions per second since last scrape"
         )
         per_s.add_metric([], rate)
-        yield from (waiting, ewt, longest, agents, decisions, per_s)
+        return [waiting, ewt, longest, agents, decisions, per_s]
 
 
 COLLECTOR = RoutingCollector()
