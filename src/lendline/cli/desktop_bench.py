@@ -145,6 +145,9 @@ def run(
     thread.start()
     while not server.started:
         time.sleep(0.05)
+    warming = getattr(container.services["dialogue_engine"].nlu, "warm_thread", None)
+    if warming is not None:  # serve loads the NLU model in the background at start-up:
+        warming.join(600)  # measure the steady state, as a node that has been up a while
     center = container.services["call_center"]
     ser = URLSafeTimedSerializer("bench-secret", salt="lendline-session")
     tokens = {}
