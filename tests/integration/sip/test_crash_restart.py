@@ -4,6 +4,7 @@ on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -92,9 +93,12 @@ def env(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
     }
 
 
-def test_kill_9_mid_call_then_restart_keeps_record_recording_and_audit(
-    env: dict[str, str], tmp_path: Path, database_url: str
-) -> None:
+@contextlib.contextmanager
+def _recorded_call(
+    env: dict[str, str], tmp_path: Path, *, on_disk: int
+) -> Iterator[tuple[Serve, Path]]:
+    """``lendline serve`` with a SIPp caller talking to its IVR; yields once the call's
+    recording has ``on_disk`` bytes in the store. The caller is killed on the way out."""
     recordings = Path(env["LENDLINE_DATA_DIR"]) / "recordings"
     server = Serve(env, int(env["LENDLINE_HTTP_PORT"]), tmp_path / "serve.log")
     server.start()
@@ -110,21 +114,29 @@ def test_kill_9_mid_call_then_restart_keeps_record_recording_and_audit(
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        # wait until two whole sealed chunks of the call's recording are on disk
         deadline = time.monotonic() + 30
         part: Path | None = None
-        while time.monotonic() < deadline:
+        while part is None and time.monotonic() < deadline:
             parts = list(recordings.glob("*.audio.part")) if recordings.is_dir() else []
-            if parts and parts[0].stat().st_size >= 2 * SEALED_CHUNK:
+            if parts and parts[0].stat().st_size >= on_disk:
                 part = parts[0]
-                break
             time.sleep(0.1)
         assert part is not None, "the call was not being recorded"
-        time.sleep(1.5)  # the call record is flushed at least once a second
-        server.signal(signal.SIGKILL)  # no clean-up of any kind
+        yield server, part
     finally:
         sipp.kill()
         sipp.wait()
+
+
+def test_kill_9_mid_call_then_restart_keeps_record_recording_and_audit(
+    env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    recordings = Path(env["LENDLINE_DATA_DIR"]) / "recordings"
+    # two whole sealed chunks of the call's recording on disk, and its call record
+    # flushed (at least once a second), then no clean-up of any kind
+    with _recorded_call(env, tmp_path, on_disk=2 * SEALED_CHUNK) as (server, part):
+        time.sleep(1.5)
+        server.signal(signal.SIGKILL)
     recording_id = part.name.split(".")[0]
     assert part.exists() and not (recordings / f"{recording_id}.audio").exists()
 
@@ -155,31 +167,9 @@ def test_kill_9_mid_call_then_restart_keeps_record_recording_and_audit(
 def test_a_clean_stop_mid_call_ends_the_call_and_seals_its_recording_itself(
     env: dict[str, str], tmp_path: Path, database_url: str
 ) -> None:
-    recordings = Path(env["LENDLINE_DATA_DIR"]) / "recordings"
-    server = Serve(env, int(env["LENDLINE_HTTP_PORT"]), tmp_path / "serve.log")
-    server.start()
-    sipp = subprocess.Popen(
-        [
-            "sipp", f"127.0.0.1:{env['LENDLINE_SIP_PORT']}",
-            "-sf", str(SCENARIOS / "call_talk_long.xml"), "-s", "ivr",
-            "-i", "127.0.0.1", "-p", str(free_udp_port()),
-            "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
-            "-m", "1", "-nostdin", "-timeout", "60s",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if recordings.is_dir() and any(recordings.glob("*.audio.part")):
-                break
-            time.sleep(0.1)
+    with _recorded_call(env, tmp_path, on_disk=1) as (server, _part):
         time.sleep(3.0)
         server.signal(signal.SIGTERM)  # an operator's restart: not a crash
-    finally:
-        sipp.kill()
-        sipp.wait()
     c = build_container(make_settings(tmp_path, database_url))
     try:
         with c.db.session() as s:
