@@ -62,7 +62,8 @@ class RecordingRow(Base):
     sample_rate_hz: Mapped[int] = mapped_column(Integer, default=8000)
     channels: Mapped[int] = mapped_column(Integer, default=2)
     key_id: Mapped[str] = mapped_column(String(40), index=True)
-    state: Mapped[str] = mapped_column(String(20), default="recording")  # recording|sealed|purged
+    # recording | sealed | purged | lost (cut by a crash before any of it was stored)
+    state: Mapped[str] = mapped_column(String(20), default="recording")
     retain_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     hold_reason: Mapped[str] = mapped_column(String(200), default="")

@@ -282,7 +282,7 @@ class RecordingVault:
         whole chunk (≤ ``CHUNK_BYTES`` of audio, about two seconds of a call, is lost
         with the process). A recording whose writer finished but whose row was not sealed
         is completed whole. A store that cannot hand back unfinished objects (S3: the
-        multipart upload is not completed) leaves the row as it is, reported ``lost``.
+        multipart upload is not completed) marks the row ``lost``, reported once.
         Recordings of other nodes sharing the database are never touched.
         """
         with self.db.session() as s:
@@ -322,6 +322,13 @@ class RecordingVault:
             info = self._sealed(header, dek, audio_bytes, 0.0, recovered=True)
             return RecoveryOutcome(recording_id, call_id, "completed", info.duration_s, 0)
         if partial is None and salvage is None:
+            # kept as the record that a recording existed and was cut: state "lost", so it
+            # is reported once and reads say so (its bytes never became an object)
+            with self.db.session() as s:
+                r = s.get(RecordingRow, recording_id)
+                if r is not None:
+                    r.state = "lost"
+                    r.ended_at = self.clock.now()
             return RecoveryOutcome(recording_id, call_id, "lost", 0.0, 0)
         out = self.blobs.open_write(name)
         kept = 0
@@ -386,6 +393,11 @@ class RecordingVault:
             r = s.get(RecordingRow, recording_id)
             if r is None or r.state == "purged":
                 raise NotFound(f"no recording {recording_id}", code="recording_not_found")
+            if r.state == "lost":
+                raise NotFound(
+                    f"recording {recording_id} was cut by a crash before any of it was stored",
+                    code="recording_lost",
+                )
             if r.state != "sealed":
                 raise Conflict("recording is still being written", code="recording_open")
             header, dek = self._checked_header(r)

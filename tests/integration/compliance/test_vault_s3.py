@@ -177,3 +177,27 @@ def test_purge_on_s3_deletes_objects_past_retention_but_keeps_held_ones(
     assert not store.exists(f"{held}.audio")
     objects = {o.object_name for o in store._client.list_objects(store.bucket, recursive=True)}
     assert objects == {f"{young}.audio", f"{young}.key"}
+
+
+def test_a_recording_cut_by_a_crash_on_s3_is_reported_lost_once(
+    container: Container, settings: Settings
+) -> None:
+    """S3 cannot hand back an unfinished multipart upload: the recording is reported lost,
+    once, and reads say why; the call it belonged to keeps its record."""
+    from lendline.app import build_container
+    from lendline.errors import NotFound
+    from lendline.store.models import CallRow
+
+    with container.db.session() as s:
+        s.add(CallRow(call_id="call-cut", state="connected", started_at=START, node_id="node-1"))
+    w = container.services["recording_sink"].open(RecordingMeta("call-cut", START))
+    w.write(os.urandom(3 * SECOND))  # then the process died
+    after = build_container(settings)
+    vault = after.services["vault"]
+    [outcome] = vault.recover_interrupted("node-1")
+    assert (outcome.recording_id, outcome.outcome) == (w.recording_id, "lost")
+    assert vault.get(w.recording_id).state == "lost"
+    assert vault.recover_interrupted("node-1") == []  # not reported again
+    with pytest.raises(NotFound) as e:
+        next(vault.pcm_chunks(w.recording_id))
+    assert e.value.code == "recording_lost"
