@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -23,6 +22,7 @@ from lendline.integration.webhooks import (
     verify,
 )
 from tests.conftest import make_settings
+from tests.helpers import eventually
 
 
 class Receiver:
@@ -60,14 +60,6 @@ def receiver() -> Iterator[Receiver]:
     r.close()
 
 
-async def _until(pred: Any, timeout_s: float = 15.0) -> None:
-    t0 = time.monotonic()
-    while not pred():
-        if time.monotonic() - t0 > timeout_s:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
 async def test_signed_delivery_retry_dead_letter_and_replay(
     tmp_path: Path, database_url: str, receiver: Receiver
 ) -> None:
@@ -85,7 +77,7 @@ async def test_signed_delivery_retry_dead_letter_and_replay(
                 call_id="call-1", agent_id="a1", code="promise_to_pay", note="周五前还 13812345678"
             )
         )
-        await _until(lambda: len(receiver.got) == 2)
+        await eventually(lambda: len(receiver.got) == 2)
         got = {h["x-lendline-event"]: json.loads(b) for h, b in receiver.got}
         assert got["call.disposition"]["data"]["code"] == "promise_to_pay"
         assert got["call.disposition"]["data"]["note"] == "周五前还 138****5678"
@@ -96,11 +88,11 @@ async def test_signed_delivery_retry_dead_letter_and_replay(
         payload = json.loads(body)
         assert payload["data"]["call_id"] == "call-1"
         assert payload["data"]["caller"] == "+86138****5678"  # masked on the way out
-        await _until(lambda: len(store.deliveries(status="delivered")) == 2)
+        await eventually(lambda: len(store.deliveries(status="delivered")) == 2)
 
         receiver.status = 503
         c.bus.publish(CallEnded(call_id="call-1", reason="answered", agent_id="a1"))
-        await _until(lambda: store.deliveries(status="dead") != [])
+        await eventually(lambda: store.deliveries(status="dead") != [])
         dead = store.deliveries(status="dead")[0]
         assert (
             dead["attempts"] == 3 and dead["last_status"] == 503 and dead["event"] == "call.ended"
@@ -110,7 +102,7 @@ async def test_signed_delivery_retry_dead_letter_and_replay(
         receiver.status = 200
         store.replay(dead["delivery_id"], c.clock.now())
         dispatcher.replayed()
-        await _until(lambda: len(store.deliveries(status="delivered")) == 3)
+        await eventually(lambda: len(store.deliveries(status="delivered")) == 3)
         assert not store.deliveries(status="dead")
         resent = [h for h, _ in receiver.got if h["x-lendline-delivery"] == dead["delivery_id"]]
         assert len(resent) == 4  # same idempotency key on every attempt
@@ -131,7 +123,7 @@ async def test_pending_deliveries_survive_a_restart(
     d.policy = WebhookPolicy(timeout_s=1.0, max_attempts=10, backoff_s=30.0)
     await d.start()
     c.bus.publish(CallEnded(call_id="call-9", reason="abandoned"))
-    await _until(lambda: len(receiver.got) == 1)
+    await eventually(lambda: len(receiver.got) == 1)
     await d.stop()
     c.db.dispose()
     # a new process: the delivery is still pending and goes out once it is due
@@ -142,6 +134,6 @@ async def test_pending_deliveries_survive_a_restart(
     store2.replay(store2.deliveries()[0]["delivery_id"], c2.clock.now())
     d2: WebhookDispatcher = c2.services["webhooks"]
     await d2.start()
-    await _until(lambda: store2.deliveries(status="delivered") != [])
+    await eventually(lambda: store2.deliveries(status="delivered") != [])
     await d2.stop()
     c2.db.dispose()

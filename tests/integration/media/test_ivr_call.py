@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from lendline.speech.asr import build_asr
 from lendline.speech.tts import EspeakTts, ToneTts
 from lendline.telephony.media import PlaybackDone, WavRecordingSink
 from lendline.telephony.media.ivr_runner import run_ivr
+from tests.helpers import SayingTts, eventually
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
 
@@ -28,25 +28,6 @@ def _id_ending_in_x() -> str:
         if id_check_char(first) == "X":
             return first + "X"
     raise AssertionError("no such number")
-
-
-class _SayingTts(EspeakTts):
-    """espeak-ng that notes each prompt as the IVR asks for it."""
-
-    def __init__(self, folder: Path) -> None:
-        super().__init__(folder)
-        self.said: list[str] = []
-
-    def synthesize(self, text: str, lang: str = "zh") -> np.ndarray:
-        self.said.append(text)
-        return super().synthesize(text, lang)
-
-
-async def _until(cond: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not cond():
-        assert asyncio.get_running_loop().time() < deadline, "the IVR never got there"
-        await asyncio.sleep(0.02)
 
 
 @needs_espeak
@@ -64,21 +45,21 @@ async def test_chinese_dtmf_menu_status_with_id_entry(pair, tmp_path: Path) -> N
 
     good = _id_ending_in_x()
     bad = good[:-1] + "0"
-    tts = _SayingTts(tmp_path / "tts")
+    tts = SayingTts(EspeakTts(tmp_path / "tts"))
     paused_while_keying: list[bool] = []
 
     # the caller acts on what the IVR does, not on a clock: with fixed sleeps a loaded
     # machine let the IVR fall behind the keys, and the pause it measured shrank
     async def caller() -> None:
-        await _until(lambda: ivr_leg.playing)
+        await eventually(lambda: ivr_leg.playing)
         phone.send_dtmf("3", duration_ms=60)  # barges into the welcome prompt
-        await _until(lambda: ivr_leg.recording_paused)
+        await eventually(lambda: ivr_leg.recording_paused)
         paused_while_keying.append(ivr_leg.recording_paused)
         phone.send_dtmf(bad + "#", duration_ms=60)
-        await _until(lambda: any("号码有误" in s for s in tts.said))
+        await eventually(lambda: any("号码有误" in s for s in tts.said))
         paused_while_keying.append(ivr_leg.recording_paused)
         phone.send_dtmf(good.replace("X", "*") + "#", duration_ms=60)
-        await _until(lambda: "您的申请正在审核中。" in tts.said[:-1])  # status spoken in full
+        await eventually(lambda: "您的申请正在审核中。" in tts.said[:-1])  # status spoken in full
         phone.send_dtmf("0", duration_ms=60)
 
     task = asyncio.create_task(caller())

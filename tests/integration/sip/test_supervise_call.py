@@ -22,7 +22,7 @@ from lendline.domain.agent import AgentState
 from lendline.errors import Conflict
 from lendline.web.app import create_app
 from lendline.web.desktop_feed import WALLBOARD, agent_topic
-from tests.helpers import PASSWORD, create_user
+from tests.helpers import PASSWORD, create_user, eventually
 
 from .baresip_agent import HAVE_BARESIP, BaresipAgent, tone_wav
 from .test_agent_call import _connected_leg, _sip_container, _wait_registered, recorded_pcm
@@ -58,15 +58,6 @@ def window(pcm: np.ndarray, end_t: float, start: float, stop: float) -> np.ndarr
     b = len(pcm) - round((end_t - (stop - MARGIN_S)) * 8000)
     assert 0 <= a < b <= len(pcm), (a, b, len(pcm))
     return pcm[a:b]
-
-
-async def _until(cond: Any, timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        await asyncio.sleep(0.05)
-    return bool(cond())
 
 
 async def test_listen_whisper_barge_with_three_baresip_phones(
@@ -160,7 +151,7 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
 
         r = await supervise(leg.call_id, "listen")  # answers at once; the phone rings
         assert r.status_code == 202 and r.json()["result"]["state"] == "ringing", r.text
-        assert await _until(active)
+        await eventually(active)
         t_listen = time.monotonic()
         sup_sip = leg.supervision.sip
         assert await marker() == {
@@ -184,7 +175,7 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
         r = await stop(leg.call_id, "supervisor02")  # nor may another one stop it
         assert r.status_code == 409 and r.json()["error"] == "call_supervised_by_other"
         assert (await marker())["mode"] == "whisper"
-        assert await _until(lambda: bool(pushed(agent_topic("agent01"), "supervision.notice")))
+        await eventually(lambda: bool(pushed(agent_topic("agent01"), "supervision.notice")))
         assert await notice() == {
             "call_id": leg.call_id,
             "supervisor": "supervisor01",
@@ -200,7 +191,7 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
         t_left = time.monotonic()
         assert r.status_code == 200 and r.json()["result"]["state"] == "ended", r.text
         assert leg.supervision is None
-        assert await _until(lambda: sup_sip.state.value == "terminated")
+        await eventually(lambda: sup_sip.state.value == "terminated")
         assert leg.connected and leg.media.bridged_to is leg.agent_media  # call undisturbed
         assert leg.media.mixed_in == () and leg.agent_media.mixed_in == ()
         assert await marker() is None and await notice() is None
@@ -215,7 +206,7 @@ async def test_listen_whisper_barge_with_three_baresip_phones(
         await asyncio.sleep(PHASE_S)
         await phones["caller"].command("hangup")
         t_end = time.monotonic()
-        assert await _until(lambda: bool(controller.finished))
+        await eventually(lambda: bool(controller.finished))
         center.flush()
         steps = center.get_call(leg.call_id).context["supervision"]
         assert [(s["event"], s["mode"], s.get("reason")) for s in steps] == [
@@ -361,13 +352,13 @@ async def test_stop_no_answer_hang_up_and_the_call_ending(tmp_path: Path, sqlite
         out = await asyncio.to_thread(supervision.stop, leg.call_id, supervisor="supervisor02")
         assert out["state"] == "ended"
         assert leg.supervision is None and not controller.by_supervisor_leg
-        assert await _until(lambda: rung_phones[0].state.value == "terminated")
+        await eventually(lambda: rung_phones[0].state.value == "terminated")
         # not answered: the request has long returned; the outcome is pushed
         out = await supervise("supervisor02")
         assert out["state"] == "ringing"
-        assert await _until(lambda: ("supervisor02", "ended", "not_answered") in outcomes())
+        await eventually(lambda: ("supervisor02", "ended", "not_answered") in outcomes())
         assert leg.supervision is None and not controller.by_supervisor_leg
-        assert await _until(lambda: rung_phones[1].state.value == "terminated")
+        await eventually(lambda: rung_phones[1].state.value == "terminated")
         assert outcomes() == [
             ("supervisor02", "ringing", ""),
             ("supervisor02", "ended", "stopped"),
@@ -376,24 +367,24 @@ async def test_stop_no_answer_hang_up_and_the_call_ending(tmp_path: Path, sqlite
         ]
         # the supervisor hangs up the phone: the leg goes, the call stays
         await supervise("supervisor01")
-        assert await _until(lambda: ("supervisor01", "active", "") in outcomes())
+        await eventually(lambda: ("supervisor01", "active", "") in outcomes())
         first = leg.supervision
         await phones[2].command("hangup")
-        assert await _until(lambda: leg.supervision is None)
+        await eventually(lambda: leg.supervision is None)
         assert outcomes()[-1] == ("supervisor01", "ended", "supervisor_hung_up")
-        assert await _until(lambda: first.media.closed)
+        await eventually(lambda: first.media.closed)
         assert leg.connected and leg.media.bridged_to is leg.agent_media
         # and listens again; then the caller hangs up: lendline hangs up the supervisor
         await supervise("supervisor01")
-        assert await _until(lambda: outcomes()[-1] == ("supervisor01", "active", ""))
+        await eventually(lambda: outcomes()[-1] == ("supervisor01", "active", ""))
         sup = leg.supervision
         assert sup is not first
         await phones[0].command("hangup")
-        assert await _until(lambda: sup.sip.state.value == "terminated")
-        assert await _until(lambda: sup.media.closed)
+        await eventually(lambda: sup.sip.state.value == "terminated")
+        await eventually(lambda: sup.media.closed)
         assert leg.supervision is None and not controller.by_supervisor_leg
         assert outcomes()[-1] == ("supervisor01", "ended", "call_ended")
-        assert await _until(lambda: bool(controller.finished))
+        await eventually(lambda: bool(controller.finished))
         center.flush()
         steps = center.get_call(leg.call_id).context["supervision"]
         assert [(s["supervisor"], s["event"], s.get("reason")) for s in steps] == [

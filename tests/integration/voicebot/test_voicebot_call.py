@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ from lendline.speech.tts import ToneTts
 from lendline.telephony.media import MediaScheduler, MediaSession
 from lendline.telephony.voicebot import run_voicebot
 from tests.conftest import make_settings
+from tests.helpers import SayingTts, eventually
 
 
 @pytest.fixture
@@ -23,24 +24,6 @@ def container(tmp_path: Path, sqlite_url: str) -> Iterator[Container]:
     seed_demo_data(c)
     yield c
     c.db.dispose()
-
-
-class _SayingTts(ToneTts):
-    """The beeping TTS, noting each prompt the bot asks for."""
-
-    def __init__(self) -> None:
-        self.said: list[str] = []
-
-    def synthesize(self, text: str, lang: str = "zh") -> np.ndarray:
-        self.said.append(text)
-        return super().synthesize(text, lang)
-
-
-async def _until(cond: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not cond():
-        assert asyncio.get_running_loop().time() < deadline, "the bot never got there"
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -65,14 +48,14 @@ async def test_product_enquiry_by_keys_then_polite_end_on_silence(
     heard: list[np.ndarray] = []
     phone.add_audio_tap(heard.append)
 
-    tts = _SayingTts()
+    tts = SayingTts(ToneTts())
 
     # the caller keys when the bot has asked (its first prompt on the line, then the next
     # question): fixed sleeps raced the bot's start-up, which discards earlier keys
     async def caller() -> None:
-        await _until(lambda: bot.playing)
+        await eventually(lambda: bot.playing)
         phone.send_dtmf("2", duration_ms=60)  # 企业贷款, pressed while the prompt plays
-        await _until(lambda: len(tts.said) >= 2)
+        await eventually(lambda: len(tts.said) >= 2)
         phone.send_dtmf("500000#", duration_ms=60)  # 50万
 
     task = asyncio.create_task(caller())
@@ -116,15 +99,15 @@ async def test_keyed_id_with_hash_then_last_four_verifies_the_caller(
         cust = CustomerRepository(s, container.field_cipher).get("C000003")
     call = container.services["call_center"].inbound_call(customer_id="C000003", channel="sip")
 
-    tts = _SayingTts()
+    tts = SayingTts(ToneTts())
 
     async def caller() -> None:
-        await _until(lambda: bot.playing)
+        await eventually(lambda: bot.playing)
         # 18 keys then '#' (a '*' stands for X): the '#' must not answer the next question
         phone.send_dtmf(cust.id_number.replace("X", "*") + "#", duration_ms=50)
-        await _until(lambda: len(tts.said) >= 2)
+        await eventually(lambda: len(tts.said) >= 2)
         phone.send_dtmf(cust.phone_e164[-4:] + "#", duration_ms=50)
-        await _until(lambda: len(tts.said) >= 3)
+        await eventually(lambda: len(tts.said) >= 3)
         phone.send_dtmf("2", duration_ms=50)  # 没有了: nothing else
 
     task = asyncio.create_task(caller())

@@ -1,5 +1,4 @@
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from lendline.bus import InProcessBus
@@ -8,6 +7,7 @@ from lendline.domain.events import BotHandoff, ComplianceAlert
 from lendline.integration.screenpop import Connectors, ScreenPopAssembler
 from lendline.web.desktop_feed import WALLBOARD, DesktopFeed, agent_topic
 from lendline.web.push import Message, PushHub
+from tests.helpers import eventually
 
 from .fakes import Behaviour, FakeCallCenter, FakeCustomers, FakeLoans, FakeRisk
 
@@ -73,7 +73,7 @@ async def test_stale_pop_is_dropped_when_the_agent_moved_on() -> None:
     cc.set_agent_state("agent01", AgentState.ON_BREAK)
     # wait until every late risk answer has come back, then let the loop hand it on (a
     # fixed sleep let a loaded machine check before the late part could have been pushed)
-    await _until(lambda: risk.calls > 0 and risk.finished == risk.calls)
+    await eventually(lambda: risk.calls > 0 and risk.finished == risk.calls)
     for _ in range(20):
         await asyncio.sleep(0)
     types = [m.type for m in _drain(a1.queue) if m is not None]
@@ -118,13 +118,6 @@ async def test_wallboard_snapshots_and_alerts() -> None:
     assert alert.data["kind"] == "compliance" and "利率" in alert.data["detail"]
     point = feed.sample()
     assert point is not None and point["available"] == 1 and len(feed.history) == 1
-
-
-async def _until(cond: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not cond():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def _drain(q: asyncio.Queue[Any]) -> list[Any]:
