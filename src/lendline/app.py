@@ -63,8 +63,15 @@ class Container:
                 detail="another live process runs as this node: nothing it left open is "
                 "recovered by this one; give each process its own LENDLINE_NODE_ID",
             )
-        for fn in self._starters:
-            await fn()
+        try:
+            for fn in self._starters:
+                await fn()
+        except BaseException:
+            # a start that fails gives the node back (serve exits; a test builds another)
+            held = self.services.pop("node_lease", None)
+            if held is not None:
+                held.release()
+            raise
 
     @property
     def owns_node(self) -> bool:

@@ -69,7 +69,7 @@ class VaultLifecycle:
         due = (
             select(RecordingRow)
             .where(RecordingRow.retain_until <= now, RecordingRow.legal_hold.is_(False))
-            .where(RecordingRow.state == "sealed")
+            .where(RecordingRow.state.in_(("sealed", "lost")))  # lost: its key header goes
         )
         if dry_run:
             with self.vault.db.session() as s:

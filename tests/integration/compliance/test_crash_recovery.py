@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -237,3 +238,24 @@ def test_a_crash_after_the_final_chunk_was_written_keeps_the_whole_recording(
     assert (outcome.outcome, outcome.chunks) == ("completed", 2)
     assert b"".join(after.services["vault"].pcm_chunks(rid)) == pcm  # nothing lost
     assert after.services["vault"].verify(rid) == len(pcm)
+
+
+async def test_a_failed_start_gives_the_node_back(
+    container: Container, settings: Settings, clock: ManualClock
+) -> None:
+    async def port_in_use() -> None:
+        raise OSError("address already in use")
+
+    container.on_start(port_in_use)
+    with pytest.raises(OSError):
+        await container.start()
+    try:
+        assert not container.owns_node
+        other = _restarted(settings, clock)
+        await other.start()
+        try:
+            assert other.owns_node
+        finally:
+            await other.stop()
+    finally:
+        await container.stop()

@@ -180,7 +180,7 @@ def test_purge_on_s3_deletes_objects_past_retention_but_keeps_held_ones(
 
 
 def test_a_recording_cut_by_a_crash_on_s3_is_reported_lost_once(
-    container: Container, settings: Settings
+    container: Container, settings: Settings, clock: ManualClock
 ) -> None:
     """S3 cannot hand back an unfinished multipart upload: the recording is reported lost,
     once, and reads say why; the call it belonged to keeps its record."""
@@ -201,3 +201,9 @@ def test_a_recording_cut_by_a_crash_on_s3_is_reported_lost_once(
     with pytest.raises(NotFound) as e:
         next(vault.pcm_chunks(w.recording_id))
     assert e.value.code == "recording_lost"
+    # past retention it is purged like any other: the key header goes, the row stays
+    clock.advance((5 * 365 + 2) * 86400.0)
+    report = container.services["vault_lifecycle"].purge(actor="officer")
+    assert report.purged == [w.recording_id]
+    assert not _store(container).exists(f"{w.recording_id}.key")
+    assert vault.get(w.recording_id).state == "purged"
