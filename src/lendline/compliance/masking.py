@@ -10,9 +10,14 @@ import re
 from collections.abc import MutableMapping
 from typing import Any
 
-_ID_RE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)")
-_CARD_RE = re.compile(r"(?<!\d)(\d{4})(\d{8,11})(\d{4})(?!\d)")
-_MOBILE_RE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# numbers as people write them: one space or hyphen may sit between digit groups
+# ("138 1234 5678", "6222 0212 3456 7890"); full-width digits are read as digits
+_ID_RE = re.compile(r"(?<!\d)(\d{6})[ -]?(\d{4}[ -]?\d{4})[ -]?(\d{3}[\dXx])(?!\d)")
+_CARD_RE = re.compile(  # 16-19 digits; a short last group ("… 7890 123") is part of it
+    r"(?<!\d)(\d{4})((?:[ -]?\d){8,12}?)[ -]?(\d{3,4})(?!\d)(?![ -]\d{1,3}(?!\d))"
+)
+_MOBILE_RE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 # lendline's own identifiers can hold a run of digits that reads like a mobile number
 # ("rec-723d15149365409da3d9"); masking it would corrupt the id in the audit trail. Only
 # their exact shapes are kept whole: a recording id, an OTP or rate-review id, and a bare
@@ -20,7 +25,9 @@ _MOBILE_RE = re.compile(r"(?<!\d)(\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 # A phone, ID or card number with letters glued to it is still masked.
 _LENDLINE_ID_RE = re.compile(
     r"(?<![0-9A-Za-z_-])"
-    r"(?:rec-[0-9a-f]{20}|(?:otp|rr)-[0-9a-f]{16}|(?:ev_|d_)?[0-9a-f]{32})"
+    # each with at least one hex letter: an all-digit run is a number, whatever its prefix
+    r"(?:rec-(?=[0-9]*[a-f])[0-9a-f]{20}|(?:otp|rr)-(?=[0-9]*[a-f])[0-9a-f]{16}"
+    r"|(?:ev_|d_)?(?=[0-9]*[a-f])[0-9a-f]{32})"
     r"(?![0-9A-Za-z_-])"
 )
 
@@ -80,8 +87,11 @@ def mask_text(text: str) -> str:
 
 
 def _mask_numbers(text: str) -> str:
+    text = text.translate(_FULL_WIDTH_DIGITS)
     text = _ID_RE.sub(lambda m: f"{m.group(1)}********{m.group(3)[-4:].upper()}"[:18], text)
-    text = _CARD_RE.sub(lambda m: f"{m.group(1)}{'*' * len(m.group(2))}{m.group(3)}", text)
+    text = _CARD_RE.sub(
+        lambda m: f"{m.group(1)}{'*' * sum(c.isdigit() for c in m.group(2))}{m.group(3)}", text
+    )
     text = _MOBILE_RE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(4)}", text)
     return text
 

@@ -44,6 +44,25 @@ def test_masks() -> None:
     assert "138****5678" in masked and "110105********0021" in masked
 
 
+def test_numbers_written_with_spaces_hyphens_or_full_width_digits_are_masked() -> None:
+    for text, shown in (
+        ("客户电话 138 1234 5678", "138****5678"),
+        ("call 138-1234-5678 pls", "138****5678"),
+        ("+86 138 1234 5678", "+86 138****5678"),
+        ("手机１３８１２３４５６７８", "138****5678"),
+        ("卡号 6222 0212 3456 7890", "6222********7890"),
+        ("卡号6222-0212-3456-7890-123", "6222************123"),
+        ("身份证 110105 19491231 0021", "110105********0021"),
+    ):
+        masked = mask_text(text)
+        assert shown in masked, (text, masked)
+        digits = "".join(c for c in masked if c.isdigit())
+        assert len(digits) <= 10, (text, masked)  # what is left is never the whole number
+    assert mask_text("贷款 50000 元，2026-11-28 到期，期限 12 个月") == (
+        "贷款 50000 元，2026-11-28 到期，期限 12 个月"
+    )
+
+
 def test_masking_keeps_lendline_ids_whole_and_still_masks_numbers_around_them() -> None:
     """A recording id whose hex digits happen to read like a mobile number stayed masked
     in the audit trail ("rec-723d151****5409da3d9"): the purge entry lost its target."""
@@ -68,6 +87,7 @@ def test_masking_keeps_lendline_ids_whole_and_still_masks_numbers_around_them() 
         "tel:13812345678DEADBEEF",
         "+8613812345678abcdef",
         "rec-13812345678abcdef0123",  # a recording id is 20 hex after "rec-", not 19
+        "otp-6222021234567890123",  # all digits: a number, whatever its prefix
     ):
         masked = mask_text(leak)
         assert not any(
