@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import importlib
 import os
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,8 @@ from lendline.store.base import Database
 
 log = structlog.get_logger(__name__)
 
+LEASE_CHECK_S = 30.0  # how often a node checks it still holds its node id
+
 FEATURES = ("routing", "compliance", "dialogue", "telephony", "desktop", "outbound")
 
 
@@ -41,6 +44,7 @@ class Container:
     services: dict[str, Any] = field(default_factory=dict)
     _starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _lease_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def on_start(self, fn: Callable[[], Awaitable[None]]) -> None:
         self._starters.append(fn)
@@ -56,7 +60,9 @@ class Container:
             acquire_node_lease, self.db, self.settings.data_dir, self.settings.node_id
         )
         self.services["node_lease"] = lease
-        if lease is None:
+        if lease is not None:
+            self._lease_task = asyncio.create_task(self._watch_lease(lease), name="node-lease")
+        else:
             log.warning(
                 "node_id_in_use",
                 node=self.settings.node_id,
@@ -68,10 +74,25 @@ class Container:
                 await fn()
         except BaseException:
             # a start that fails gives the node back (serve exits; a test builds another)
-            held = self.services.pop("node_lease", None)
-            if held is not None:
-                held.release()
+            await self._give_back_lease()
             raise
+
+    async def _watch_lease(self, lease: Any) -> None:
+        while True:
+            await asyncio.sleep(LEASE_CHECK_S)
+            try:
+                held = await asyncio.to_thread(lease.check)
+            except Exception:  # the database is down: try again at the next check
+                log.warning("node_lease_check_failed", node=self.settings.node_id)
+                continue
+            if not held:
+                log.error(
+                    "node_lease_lost",
+                    node=self.settings.node_id,
+                    detail="another process now runs as this node: give each its own "
+                    "LENDLINE_NODE_ID",
+                )
+                return
 
     @property
     def owns_node(self) -> bool:
@@ -84,10 +105,19 @@ class Container:
                 await fn()
             except Exception:
                 log.exception("stop_failed")
+        await self._give_back_lease()
+        self.db.dispose()
+
+    async def _give_back_lease(self) -> None:
+        task = self._lease_task
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            self._lease_task = None
         lease = self.services.pop("node_lease", None)
         if lease is not None:
-            lease.release()
-        self.db.dispose()
+            await asyncio.to_thread(lease.release)
 
 
 def load_master_key(settings: Settings) -> bytes:

@@ -34,11 +34,51 @@ def _advisory_key(node_id: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _try_lock(conn: Any, node_id: str) -> bool:
+    got = bool(
+        conn.execute(
+            text("SELECT pg_try_advisory_lock(:k)"), {"k": _advisory_key(node_id)}
+        ).scalar()
+    )
+    conn.commit()  # the lock is the session's, not the transaction's
+    return got
+
+
 class NodeLease:
-    def __init__(self, node_id: str, lock_file: IO[str], pg_connection: Any | None) -> None:
+    def __init__(
+        self, node_id: str, lock_file: IO[str], pg_connection: Any | None, db: Database
+    ) -> None:
         self.node_id = node_id
         self._file: IO[str] | None = lock_file
         self._conn = pg_connection
+        self._db = db
+        self.lost = False  # another process took the node while this one ran
+
+    def check(self) -> bool:
+        """Still ours? The PostgreSQL lock dies with its session (a database restart, a
+        network cut): then it is taken again on a new connection if nobody else has it.
+        ``False`` means another process holds the node now (the caller says so loudly)."""
+        if self.lost:
+            return False
+        if self._conn is None:
+            return self._file is not None  # the file lock lasts as long as the process
+        try:
+            key = {"k": _advisory_key(self.node_id)}
+            held = _try_lock(self._conn, self.node_id)  # re-entrant: ours → true
+            if held:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)  # count back
+                self._conn.commit()
+            return held
+        except Exception:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = self._db.engine.connect()
+            if _try_lock(self._conn, self.node_id):
+                return True
+            self._conn.close()
+            self._conn = None
+            self.lost = True
+            return False
 
     def release(self) -> None:
         if self._conn is not None:
@@ -70,14 +110,16 @@ def acquire_node_lease(db: Database, data_dir: Path, node_id: str) -> NodeLease 
         return None
     conn = None
     if db.engine.dialect.name == "postgresql":
-        conn = db.engine.connect()
-        got = conn.execute(
-            text("SELECT pg_try_advisory_lock(:k)"), {"k": _advisory_key(node_id)}
-        ).scalar()
-        conn.commit()  # the lock is the session's, not the transaction's
+        try:
+            conn = db.engine.connect()
+            got = _try_lock(conn, node_id)
+        except BaseException:
+            fcntl.flock(f, fcntl.LOCK_UN)
+            f.close()
+            raise
         if not got:
             conn.close()
             fcntl.flock(f, fcntl.LOCK_UN)
             f.close()
             return None
-    return NodeLease(node_id, f, conn)
+    return NodeLease(node_id, f, conn, db)

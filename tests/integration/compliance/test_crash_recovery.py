@@ -259,3 +259,40 @@ async def test_a_failed_start_gives_the_node_back(
             await other.stop()
     finally:
         await container.stop()
+
+
+async def test_the_lease_survives_its_database_session_dying_unless_taken_meanwhile(
+    container: Container, settings: Settings, clock: ManualClock, tmp_path: Path
+) -> None:
+    """PostgreSQL's advisory lock dies with its session (a restart, a network cut): the
+    node takes it again on a new connection, or learns another process has the node."""
+    if not settings.effective_database_url.startswith("postgresql"):
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite has only the file lock")
+    from sqlalchemy import text
+
+    def kill_lease_session(lease: object) -> None:
+        conn = lease._conn  # type: ignore[attr-defined]
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        conn.commit()
+        with container.db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            other.commit()
+
+    await container.start()
+    try:
+        lease = container.services["node_lease"]
+        assert lease.check()
+        kill_lease_session(lease)
+        assert lease.check()  # taken again on a new connection
+        kill_lease_session(lease)
+        elsewhere = _restarted(
+            settings.model_copy(update={"data_dir": tmp_path / "elsewhere"}), clock
+        )
+        await elsewhere.start()  # another machine, same node id, got in first
+        try:
+            assert elsewhere.owns_node
+            assert not lease.check() and lease.lost
+        finally:
+            await elsewhere.stop()
+    finally:
+        await container.stop()
