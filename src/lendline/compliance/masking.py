@@ -74,8 +74,6 @@ def mask_text(text: str) -> str:
 
     lendline's own identifiers inside the text are kept as they are (``_LENDLINE_ID_RE``).
     """
-    if not _LENDLINE_ID_RE.search(text):
-        return _mask_numbers(text)
     out: list[str] = []
     last = 0
     for m in _LENDLINE_ID_RE.finditer(text):
